@@ -1,0 +1,110 @@
+//! Errors and diagnostics.
+//!
+//! Only malformed input (or a query that cannot be understood) is an
+//! [`Error`]; everything else is an answer. Problems found while loading are
+//! [`Diagnostic`]s that name the file, document, object and field, and never
+//! stop the good documents from loading (unless strict mode asks for that).
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::model::Source;
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Severity {
+    /// Something worth knowing; the object was kept.
+    Warning,
+    /// The document or object could not be used and was left out.
+    Error,
+}
+
+/// A problem with the input, located as precisely as the loader knows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostic {
+    /// Warning (kept) or error (left out).
+    pub severity: Severity,
+    /// File, document and line.
+    pub source: Source,
+    /// `Kind namespace/name` of the object, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// The field path, e.g. `roleRef.kind` or `rules[2].verbs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What is wrong, in lower case, no trailing period.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(f, "{level}: {}", self.source)?;
+        if let Some(object) = &self.object {
+            write!(f, ": {object}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Errors: malformed input in strict mode, unreadable files, and queries
+/// that cannot be understood.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Strict mode and the input had errors.
+    #[error("{} problem(s) in the input (strict mode); first: {}", .0.len(), first(.0))]
+    Strict(Vec<Diagnostic>),
+    /// A file or directory could not be read.
+    #[error("cannot read `{path}`: {message}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The OS error.
+        message: String,
+    },
+    /// A resource type name that is neither built in nor a loaded CRD.
+    #[error("unknown resource type `{name}`{}", suggestion_text(.suggestions))]
+    UnknownResource {
+        /// What was asked for.
+        name: String,
+        /// Close matches, as `TYPE.GROUP`.
+        suggestions: Vec<String>,
+    },
+    /// A target or argument that does not parse.
+    #[error("invalid {what} `{value}`: {reason}")]
+    Invalid {
+        /// What was being parsed (`target`, `verb`, …).
+        what: &'static str,
+        /// The input.
+        value: String,
+        /// Why it is wrong.
+        reason: String,
+    },
+}
+
+fn first(problems: &[Diagnostic]) -> String {
+    problems.first().map(ToString::to_string).unwrap_or_default()
+}
+
+fn suggestion_text(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        "; name it as TYPE.GROUP (for example `widgets.example.com`) to query a resource \
+         that is not loaded"
+            .to_string()
+    } else {
+        format!("; did you mean {}?", suggestions.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or "))
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,27 @@
+#![doc = include_str!("../../../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod discovery;
+pub mod error;
+pub mod graph;
+pub mod load;
+pub mod matching;
+pub mod model;
+pub mod query;
+pub mod render;
+pub mod request;
+
+pub use error::{Diagnostic, Error, Result, Severity};
+pub use graph::{BindingId, GraphBuilder, RbacGraph, RoleId, SubjectKey};
+pub use model::{Binding, Object, PolicyRule, Role, Source, Subject};
+pub use query::authorize::{Decision, NearMiss, Reason};
+pub use query::escalation::{covers, WriteCheck, WriteOp};
+pub use query::rules_for::RulesFor;
+pub use query::who_can::{WhoCan, WhoCanQuery};
+pub use query::{ObjectRef, SubjectRef};
+pub use request::{Identity, Request};
+
+/// The RBAC API group.
+pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";

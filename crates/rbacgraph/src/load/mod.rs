@@ -1,0 +1,520 @@
+//! Reading manifests: files, directories, standard input and strings of
+//! multi-document YAML, JSON (one value, concatenated values or an array),
+//! `kind: List` and `*List` wrappers.
+//!
+//! A YAML stream is split into documents before parsing, so a broken
+//! document is reported and the next one still loads.
+
+mod raw;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::error::{Diagnostic, Error, Severity};
+use crate::model::{Object, Source};
+use raw::{Envelope, RawObject};
+
+/// What a load did, counted per object. `loaded + skipped + failed` is every
+/// object seen.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadSummary {
+    /// Files read.
+    pub files: usize,
+    /// Documents read (YAML documents or JSON values).
+    pub documents: usize,
+    /// Objects loaded, by kind.
+    pub loaded: BTreeMap<String, usize>,
+    /// Objects of kinds rbacgraph does not use, by kind.
+    pub skipped: BTreeMap<String, usize>,
+    /// Objects or documents that could not be used.
+    pub failed: usize,
+    /// Objects written with a deprecated apiVersion, by `apiVersion kind`.
+    pub deprecated: BTreeMap<String, usize>,
+}
+
+impl LoadSummary {
+    /// Total objects loaded.
+    pub fn loaded_total(&self) -> usize {
+        self.loaded.values().sum()
+    }
+
+    /// Total objects skipped.
+    pub fn skipped_total(&self) -> usize {
+        self.skipped.values().sum()
+    }
+}
+
+/// Reads manifests into [`Object`]s, collecting diagnostics.
+#[derive(Debug)]
+pub struct Loader {
+    default_namespace: String,
+    objects: Vec<Object>,
+    diagnostics: Vec<Diagnostic>,
+    summary: LoadSummary,
+}
+
+impl Default for Loader {
+    fn default() -> Self {
+        Loader::new()
+    }
+}
+
+/// The parts a finished load hands over.
+pub(crate) type LoadParts = (Vec<Object>, Vec<Diagnostic>, LoadSummary);
+
+impl Loader {
+    /// A loader whose default namespace is `default`.
+    pub fn new() -> Self {
+        Loader {
+            default_namespace: "default".to_string(),
+            objects: Vec::new(),
+            diagnostics: Vec::new(),
+            summary: LoadSummary::default(),
+        }
+    }
+
+    /// The namespace given to namespaced objects that have none, as
+    /// `kubectl apply -n` would.
+    pub fn set_default_namespace(&mut self, namespace: impl Into<String>) {
+        self.default_namespace = namespace.into();
+    }
+
+    /// Loads a file, or every `.yaml`/`.yml`/`.json` file under a directory
+    /// (recursively, in name order), or standard input for `-`.
+    pub fn load_path(&mut self, path: &Path) -> Result<(), Error> {
+        if path.as_os_str() == "-" {
+            let mut text = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut text)
+                .map_err(|e| io_error(path, &e))?;
+            self.load_bytes("-", &text);
+            return Ok(());
+        }
+        let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            collect_files(path, &mut files).map_err(|e| io_error(path, &e))?;
+            files.sort();
+            for file in files {
+                let bytes = std::fs::read(&file).map_err(|e| io_error(&file, &e))?;
+                self.load_bytes(&file.display().to_string(), &bytes);
+            }
+        } else {
+            let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
+            self.load_bytes(&path.display().to_string(), &bytes);
+        }
+        Ok(())
+    }
+
+    /// Loads bytes read from `label` (a file name, `-`, or any label).
+    pub fn load_bytes(&mut self, label: &str, bytes: &[u8]) {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.load_str(label, text),
+            Err(e) => {
+                self.summary.files += 1;
+                self.summary.failed += 1;
+                self.diagnostics.push(Diagnostic {
+                    severity: Severity::Error,
+                    source: Source { file: Arc::from(label), document: 0, item: None, line: None },
+                    object: None,
+                    field: None,
+                    message: format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
+                });
+            }
+        }
+    }
+
+    /// Loads YAML or JSON text; `label` names it in sources and diagnostics.
+    pub fn load_str(&mut self, label: &str, text: &str) {
+        self.summary.files += 1;
+        let file: Arc<str> = Arc::from(label);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let trimmed = text.trim_start();
+        if (trimmed.starts_with('{') || trimmed.starts_with('[')) && self.load_json(&file, text) {
+            return;
+        }
+        self.load_yaml(&file, text);
+    }
+
+    /// Adds an object built in code.
+    pub fn add(&mut self, object: Object) {
+        *self.summary.loaded.entry(kind_name(&object).to_string()).or_default() += 1;
+        self.objects.push(object);
+    }
+
+    /// Adds a typed k8s-openapi object (Role, Pod, Deployment, …), decoded by
+    /// the same code as files so both load identically. `label` names it.
+    pub fn add_resource<T>(&mut self, resource: &T, label: &str)
+    where
+        T: k8s_openapi::Resource + Serialize,
+    {
+        let source = Source {
+            file: Arc::from(label),
+            document: self.summary.documents,
+            item: None,
+            line: None,
+        };
+        self.summary.documents += 1;
+        match serde_json::to_value(resource) {
+            Ok(value) => self.decode(value, T::KIND.to_string(), source),
+            Err(e) => self.document_error(&source, format!("cannot convert typed object: {e}")),
+        }
+    }
+
+    /// The objects, diagnostics and summary.
+    pub(crate) fn finish(self) -> LoadParts {
+        (self.objects, self.diagnostics, self.summary)
+    }
+
+    /// Loads a JSON stream. Returns `false` (having loaded nothing) when the
+    /// first value does not parse, so the caller can try YAML instead.
+    fn load_json(&mut self, file: &Arc<str>, text: &str) -> bool {
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+        let mut document = 0;
+        loop {
+            let offset = stream.byte_offset();
+            match stream.next() {
+                None => return true,
+                Some(Ok(value)) => {
+                    self.summary.documents += 1;
+                    let source = Source {
+                        file: file.clone(),
+                        document,
+                        item: None,
+                        line: Some(line_of(text, offset + leading_ws(&text[offset..]))),
+                    };
+                    self.json_value(value, source);
+                    document += 1;
+                }
+                Some(Err(e)) => {
+                    if document == 0 {
+                        return false;
+                    }
+                    self.summary.documents += 1;
+                    self.summary.failed += 1;
+                    self.diagnostics.push(Diagnostic {
+                        severity: Severity::Error,
+                        source: Source { file: file.clone(), document, item: None, line: Some(e.line()) },
+                        object: None,
+                        field: None,
+                        message: format!("invalid JSON: {}", strip_position(&e.to_string())),
+                    });
+                    return true;
+                }
+            }
+        }
+    }
+
+    fn json_value(&mut self, value: &RawValue, source: Source) {
+        let text = value.get();
+        if text.starts_with('[') {
+            match serde_json::from_str::<Vec<&RawValue>>(text) {
+                Ok(items) => self.json_items(items, &source),
+                Err(e) => self.document_error(&source, format!("invalid JSON array: {e}")),
+            }
+            return;
+        }
+        match serde_json::from_str::<Envelope<&RawValue>>(text) {
+            Ok(env) => match env.items {
+                Some(items) if is_list_kind(&env.kind) => self.json_items(items, &source),
+                _ => self.decode(&mut serde_json::Deserializer::from_str(text), env.kind, source),
+            },
+            Err(e) => self.document_error(&source, format!("not a Kubernetes object: {e}")),
+        }
+    }
+
+    fn json_items(&mut self, items: Vec<&RawValue>, source: &Source) {
+        for (i, item) in items.into_iter().enumerate() {
+            let source = Source { item: Some(i), ..source.clone() };
+            let kind = serde_json::from_str::<Envelope<serde::de::IgnoredAny>>(item.get())
+                .map(|e| e.kind)
+                .unwrap_or_default();
+            self.decode(&mut serde_json::Deserializer::from_str(item.get()), kind, source);
+        }
+    }
+
+    fn load_yaml(&mut self, file: &Arc<str>, text: &str) {
+        for (document, (line, doc)) in split_yaml(text).into_iter().enumerate() {
+            self.summary.documents += 1;
+            let source = Source { file: file.clone(), document, item: None, line: Some(line) };
+            let options = yaml_options(doc.len());
+            match serde_saphyr::from_str_with_options::<serde_json::Value>(doc, options) {
+                Ok(value) => self.yaml_value(value, source),
+                Err(e) => {
+                    let at = e.location().map(|l| line + l.line() as usize - 1);
+                    self.summary.failed += 1;
+                    self.diagnostics.push(Diagnostic {
+                        severity: Severity::Error,
+                        source: Source { line: at.or(Some(line)), ..source },
+                        object: None,
+                        field: None,
+                        message: format!("invalid YAML: {}", yaml_message(&e)),
+                    });
+                }
+            }
+        }
+    }
+
+    fn yaml_value(&mut self, value: serde_json::Value, source: Source) {
+        use serde_json::Value;
+        match value {
+            Value::Null => {}
+            Value::Array(items) => self.value_items(items, &source),
+            Value::Object(mut map) => {
+                let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+                if is_list_kind(&kind)
+                    && let Some(Value::Array(items)) = map.remove("items")
+                {
+                    self.value_items(items, &source);
+                    return;
+                }
+                self.decode(Value::Object(map), kind, source);
+            }
+            _ => self.document_error(&source, "not a Kubernetes object (expected a mapping)".into()),
+        }
+    }
+
+    fn value_items(&mut self, items: Vec<serde_json::Value>, source: &Source) {
+        for (i, item) in items.into_iter().enumerate() {
+            let kind = item.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_string();
+            self.decode(item, kind, Source { item: Some(i), ..source.clone() });
+        }
+    }
+
+    fn document_error(&mut self, source: &Source, message: String) {
+        self.summary.failed += 1;
+        self.diagnostics.push(Diagnostic {
+            severity: Severity::Error,
+            source: source.clone(),
+            object: None,
+            field: None,
+            message,
+        });
+    }
+
+    /// Decodes one object (already known not to be a list) of kind `kind`.
+    fn decode<'de, D>(&mut self, de: D, kind: String, source: Source)
+    where
+        D: serde::Deserializer<'de>,
+    {
+        if kind.is_empty() {
+            self.summary.failed += 1;
+            self.diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                source,
+                object: None,
+                field: Some("kind".into()),
+                message: "is missing; not a Kubernetes object".into(),
+            });
+            return;
+        }
+        let Some(versions) = raw::accepted_versions(&kind) else {
+            *self.summary.skipped.entry(kind).or_default() += 1;
+            return;
+        };
+        let raw: RawObject = match serde_path_to_error::deserialize(de) {
+            Ok(raw) => raw,
+            Err(e) => {
+                self.summary.failed += 1;
+                let field = e.path().to_string();
+                self.diagnostics.push(Diagnostic {
+                    severity: Severity::Error,
+                    source,
+                    object: Some(kind),
+                    field: (field != ".").then_some(field),
+                    message: e.into_inner().to_string(),
+                });
+                return;
+            }
+        };
+        let object_name = crate::model::describe(
+            &kind,
+            (!raw.metadata.namespace.is_empty()).then_some(raw.metadata.namespace.as_str()),
+            &raw.metadata.name,
+        );
+        let api_version = raw.api_version.clone();
+        if !versions.contains(&api_version.as_str()) {
+            self.summary.failed += 1;
+            self.diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                source,
+                object: Some(object_name),
+                field: Some("apiVersion".into()),
+                message: format!(
+                    "unknown apiVersion `{api_version}` for kind {kind}; expected {}",
+                    versions.join(" or ")
+                ),
+            });
+            return;
+        }
+        let deprecated = versions.first() != Some(&api_version.as_str());
+        let (object, problems) = raw::convert(raw, source.clone(), &self.default_namespace);
+        let object_name = object.as_ref().map(Object::describe).unwrap_or(object_name);
+        for p in problems {
+            self.diagnostics.push(Diagnostic {
+                severity: if p.keep { Severity::Warning } else { Severity::Error },
+                source: source.clone(),
+                object: Some(object_name.clone()),
+                field: Some(p.field),
+                message: p.message,
+            });
+        }
+        match object {
+            Some(object) => {
+                if deprecated {
+                    *self.summary.deprecated.entry(format!("{api_version} {kind}")).or_default() += 1;
+                    self.diagnostics.push(Diagnostic {
+                        severity: Severity::Warning,
+                        source,
+                        object: Some(object_name),
+                        field: Some("apiVersion".into()),
+                        message: format!(
+                            "`{api_version}` is deprecated or removed; current is `{}`",
+                            versions.first().copied().unwrap_or_default()
+                        ),
+                    });
+                }
+                self.add(object);
+            }
+            None => self.summary.failed += 1,
+        }
+    }
+}
+
+/// `List`, `RoleList`, `ClusterRoleBindingList`, …
+fn is_list_kind(kind: &str) -> bool {
+    kind.ends_with("List")
+}
+
+fn kind_name(object: &Object) -> &str {
+    match object {
+        Object::Role(r) => r.kind.as_str(),
+        Object::Binding(b) => b.kind.as_str(),
+        Object::ServiceAccount(_) => "ServiceAccount",
+        Object::Workload(w) => w.kind.as_str(),
+        Object::Node(_) => "Node",
+        Object::Namespace(_) => "Namespace",
+        Object::CustomResource(_) => "CustomResourceDefinition",
+        Object::Secret(_) => "Secret",
+    }
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> Error {
+    Error::Io { path: path.display().to_string(), message: e.to_string() }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Splits a YAML stream into `(first line, document text)` at `---` and
+/// `...` marker lines. YAML forbids a marker at the start of a line inside
+/// any scalar, so this split is exact. Documents holding only comments,
+/// blank lines or directives are dropped.
+pub(crate) fn split_yaml(text: &str) -> Vec<(usize, &str)> {
+    let mut docs = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let is_marker = |m: &str| {
+            bare.strip_prefix(m).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        };
+        if is_marker("---") {
+            push_doc(&mut docs, start_line, &text[start..offset]);
+            start = offset;
+            start_line = i + 1;
+        } else if is_marker("...") {
+            push_doc(&mut docs, start_line, &text[start..offset]);
+            start = offset + line.len();
+            start_line = i + 2;
+        }
+        offset += line.len();
+    }
+    push_doc(&mut docs, start_line, &text[start..]);
+    docs
+}
+
+fn push_doc<'a>(docs: &mut Vec<(usize, &'a str)>, line: usize, doc: &'a str) {
+    let has_content = doc.lines().any(|l| {
+        let t = l.trim();
+        !(t.is_empty() || t.starts_with('#') || t.starts_with('%') || t == "---")
+    });
+    if has_content {
+        docs.push((line, doc));
+    }
+}
+
+/// Parser limits sized to the document: generous for real manifests, tight
+/// against alias bombs and deep nesting.
+fn yaml_options(len: usize) -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.emit_comments = false;
+    // Snippets would echo document text (possibly Secret data) into messages.
+    options.with_snippet = false;
+    if let Some(budget) = options.budget.as_mut() {
+        budget.max_events = budget.max_events.max(len.saturating_mul(2));
+        budget.max_nodes = budget.max_nodes.max(len.saturating_mul(2));
+        budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(len.saturating_mul(2));
+    }
+    options
+}
+
+/// The parser's message without any echo of the input.
+fn yaml_message(e: &serde_saphyr::Error) -> String {
+    let msg = e.to_string();
+    let first = msg.lines().next().unwrap_or("syntax error").trim();
+    strip_position(first)
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn leading_ws(s: &str) -> usize {
+    s.len() - s.trim_start().len()
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_keeps_lines_and_drops_empty_documents() {
+        let text = "# c\n---\na: 1\n---\n# only comment\n---\nb: 2\n...\n";
+        let docs = split_yaml(text);
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].0, 2);
+        assert!(docs[0].1.contains("a: 1"));
+        assert_eq!(docs[1].0, 6);
+    }
+
+    #[test]
+    fn marker_needs_line_start_and_separator() {
+        let text = "a: |\n  ---\n  x\nb: ---x\n";
+        assert_eq!(split_yaml(text).len(), 1);
+    }
+}

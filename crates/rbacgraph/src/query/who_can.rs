@@ -1,0 +1,305 @@
+//! `who-can`: which subjects may make a request.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{ObjectRef, SubjectRef};
+use crate::graph::{BindingId, RbacGraph, RoleId, SubjectKey};
+use crate::matching::rule_allows;
+use crate::model::{BindingKind, Scope, Subject, SubjectKind};
+use crate::request::{split_service_account, Identity, Request, SYSTEM_MASTERS};
+
+/// A who-can question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WhoCanQuery {
+    /// The request; its namespace is the one asked about unless
+    /// `all_namespaces` is set.
+    pub request: Request,
+    /// Evaluate the RoleBindings of every namespace, each in its own
+    /// namespace (for namespaced resources; cluster-scoped resources and
+    /// non-resource URLs can only be granted by ClusterRoleBindings).
+    pub all_namespaces: bool,
+    /// List concrete principals (users and service accounts, implicit groups
+    /// applied) instead of subjects as bound.
+    pub expand: bool,
+}
+
+impl WhoCanQuery {
+    /// Subjects as bound, in the request's namespace.
+    pub fn new(request: Request) -> Self {
+        WhoCanQuery { request, all_namespaces: false, expand: false }
+    }
+
+    /// Sets all-namespaces mode.
+    pub fn all_namespaces(mut self, yes: bool) -> Self {
+        self.all_namespaces = yes;
+        self
+    }
+
+    /// Sets expand mode.
+    pub fn expand(mut self, yes: bool) -> Self {
+        self.expand = yes;
+        self
+    }
+}
+
+/// One way a subject is granted the request.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grant {
+    /// The binding.
+    pub binding: ObjectRef,
+    /// Its role.
+    pub role: ObjectRef,
+    /// Indexes of the role's rules that allow the request.
+    pub rules: Vec<usize>,
+    /// In expand mode, the bound subject through which the principal is
+    /// granted (itself, or a group it is in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<SubjectRef>,
+}
+
+/// A subject and its grants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubjectGrants {
+    /// The subject.
+    #[serde(flatten)]
+    pub subject: SubjectRef,
+    /// How it is granted (empty for `system:masters`, allowed by the
+    /// privileged-groups authorizer).
+    pub grants: Vec<Grant>,
+}
+
+/// The answer to a who-can question.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WhoCan {
+    /// Subjects (or principals in expand mode), deduplicated.
+    pub subjects: Vec<SubjectGrants>,
+    /// Role references that could not be resolved.
+    pub errors: Vec<String>,
+}
+
+/// A binding that allows a request: which role and which of its rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowingBinding {
+    /// The binding.
+    pub binding: BindingId,
+    /// Its role.
+    pub role: RoleId,
+    /// Allowing rule indexes.
+    pub rules: Vec<usize>,
+}
+
+impl RbacGraph {
+    /// The bindings whose role allows the request, in the subject locator's
+    /// order: every ClusterRoleBinding, then the RoleBindings of the request
+    /// namespace (or, with `all_namespaces`, of every namespace). Also returns
+    /// resolution errors.
+    ///
+    /// See: `plugin/pkg/auth/authorizer/rbac/subject_locator.go :: AllowedSubjects`.
+    pub fn allowing_bindings(&self, request: &Request, all_namespaces: bool) -> (Vec<AllowingBinding>, Vec<String>) {
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        let mut visit = |b: BindingId| match self.bound_role(b) {
+            Some((role_id, role)) => {
+                let rules: Vec<usize> = role
+                    .rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| rule_allows(r, request))
+                    .map(|(i, _)| i)
+                    .collect();
+                if !rules.is_empty() {
+                    out.push(AllowingBinding { binding: b, role: role_id, rules });
+                }
+            }
+            None => errors.extend(self.resolution_error(b)),
+        };
+        for &b in &self.cluster_bindings {
+            visit(b);
+        }
+        if all_namespaces {
+            if self.role_bindings_can_grant(request) {
+                for (i, binding) in self.bindings.iter().enumerate() {
+                    if binding.kind == BindingKind::RoleBinding {
+                        visit(BindingId(i as u32));
+                    }
+                }
+            }
+        } else if !request.namespace().is_empty() {
+            for &b in self.role_bindings_in(request.namespace()) {
+                visit(b);
+            }
+        }
+        (out, errors)
+    }
+
+    /// Whether, across namespaces, a RoleBinding could grant this request:
+    /// only for resource requests on namespaced (or unknown) resources.
+    fn role_bindings_can_grant(&self, request: &Request) -> bool {
+        match request {
+            Request::Resource(r) => self.discovery.scope(&r.api_group, &r.resource) != Some(Scope::Cluster),
+            Request::NonResource(_) => false,
+        }
+    }
+
+    /// The upstream subject locator's answer, verbatim: `Group system:masters`,
+    /// then every subject of every allowing binding as written (no
+    /// normalisation, duplicates kept). Use [`RbacGraph::who_can`] for a
+    /// cleaned answer.
+    pub fn allowed_subjects(&self, request: &Request) -> (Vec<Subject>, Vec<String>) {
+        let (allowing, errors) = self.allowing_bindings(request, false);
+        let mut out = vec![Subject::group(SYSTEM_MASTERS)];
+        for a in &allowing {
+            if let Some(b) = self.binding(a.binding) {
+                out.extend(b.subjects.iter().cloned());
+            }
+        }
+        (out, errors)
+    }
+
+    /// Who may make a request.
+    ///
+    /// Bound mode lists `Group system:masters`, then the subjects of every
+    /// allowing ClusterRoleBinding and RoleBinding, deduplicated, with
+    /// ServiceAccount subjects' namespaces filled in from their RoleBinding
+    /// (and dropped from ClusterRoleBindings, where they can never match).
+    /// Expand mode lists every known user and service account whose identity
+    /// (implicit groups included) is allowed, and no groups.
+    ///
+    /// # Complexity
+    /// O(bindings × rules) to find the allowing bindings, plus in expand mode
+    /// O(principals × groups per principal).
+    ///
+    /// # Example
+    /// ```
+    /// use rbacgraph::{RbacGraph, Request, WhoCanQuery};
+    /// let graph = RbacGraph::builder().load_str("demo", "
+    /// apiVersion: rbac.authorization.k8s.io/v1
+    /// kind: ClusterRole
+    /// metadata: {name: secret-reader}
+    /// rules: [{apiGroups: [''], resources: [secrets], verbs: [get, list]}]
+    /// ---
+    /// apiVersion: rbac.authorization.k8s.io/v1
+    /// kind: RoleBinding
+    /// metadata: {name: ci-secrets, namespace: ci}
+    /// roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: secret-reader}
+    /// subjects: [{kind: ServiceAccount, name: builder}]
+    /// ").build().unwrap();
+    /// let answer = graph.who_can(&WhoCanQuery::new(
+    ///     Request::resource("list", "", "secrets").in_namespace("ci"),
+    /// ));
+    /// let names: Vec<String> = answer.subjects.iter().map(|s| s.subject.to_string()).collect();
+    /// assert_eq!(names, ["Group system:masters", "ServiceAccount ci/builder"]);
+    /// ```
+    pub fn who_can(&self, query: &WhoCanQuery) -> WhoCan {
+        let (allowing, errors) = self.allowing_bindings(&query.request, query.all_namespaces);
+        let subjects = if query.expand {
+            self.expand_principals(&allowing)
+        } else {
+            self.bound_subjects(&allowing)
+        };
+        WhoCan { subjects, errors }
+    }
+
+    fn grant(&self, a: &AllowingBinding, via: Option<SubjectRef>) -> Grant {
+        Grant { binding: self.binding_ref(a.binding), role: self.role_ref(a.role), rules: a.rules.clone(), via }
+    }
+
+    fn bound_subjects(&self, allowing: &[AllowingBinding]) -> Vec<SubjectGrants> {
+        let mut out = vec![SubjectGrants { subject: SubjectRef::group(SYSTEM_MASTERS), grants: Vec::new() }];
+        let mut index: HashMap<SubjectRef, usize> = HashMap::new();
+        index.insert(SubjectRef::group(SYSTEM_MASTERS), 0);
+        for a in allowing {
+            let Some(binding) = self.binding(a.binding) else { continue };
+            for s in &binding.subjects {
+                let Some(subject) = self.report_subject(a.binding, s) else { continue };
+                let grant = self.grant(a, None);
+                let i = *index.entry(subject.clone()).or_insert_with(|| {
+                    out.push(SubjectGrants { subject, grants: Vec::new() });
+                    out.len() - 1
+                });
+                if !out[i].grants.contains(&grant) {
+                    out[i].grants.push(grant);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every known principal: users named by User subjects and service
+    /// accounts known from objects or subjects. A User subject spelled as a
+    /// service-account user name is that service account.
+    pub fn principals(&self) -> Vec<SubjectRef> {
+        let mut out: Vec<SubjectRef> = Vec::new();
+        for key in self.subject_nodes.keys() {
+            match key.kind {
+                SubjectKind::User => match split_service_account(&key.name) {
+                    Some((ns, name)) => out.push(SubjectRef::service_account(ns, name)),
+                    None => out.push(SubjectRef::user(&key.name)),
+                },
+                SubjectKind::ServiceAccount if !key.namespace.is_empty() => {
+                    out.push(SubjectRef::from_key(key))
+                }
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn expand_principals(&self, allowing: &[AllowingBinding]) -> Vec<SubjectGrants> {
+        // Index the allowing bindings by the user name or group they admit.
+        let mut by_username: HashMap<String, Vec<(usize, SubjectRef)>> = HashMap::new();
+        let mut by_group: HashMap<&str, Vec<(usize, SubjectRef)>> = HashMap::new();
+        for (ai, a) in allowing.iter().enumerate() {
+            let Some(binding) = self.binding(a.binding) else { continue };
+            let ns = binding.namespace.as_deref().unwrap_or("");
+            for s in &binding.subjects {
+                let Some(key) = crate::graph::subject_key(s, binding.kind, ns) else { continue };
+                let via = SubjectRef::from_key(&key);
+                match key.kind {
+                    SubjectKind::Group => by_group.entry(s.name.as_str()).or_default().push((ai, via)),
+                    _ => {
+                        if let Some(u) = key.username() {
+                            by_username.entry(u).or_default().push((ai, via));
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for principal in self.principals() {
+            let username = match &principal.namespace {
+                Some(ns) => crate::request::service_account_username(ns, &principal.name),
+                None => principal.name.clone(),
+            };
+            let identity = Identity::authenticated(username.clone(), Vec::<String>::new());
+            let mut hits: Vec<&(usize, SubjectRef)> =
+                by_username.get(&username).into_iter().flatten().collect();
+            for g in &identity.groups {
+                hits.extend(by_group.get(g.as_str()).into_iter().flatten());
+            }
+            if hits.is_empty() {
+                continue;
+            }
+            hits.sort();
+            hits.dedup();
+            let grants = hits.into_iter().map(|(ai, via)| self.grant(&allowing[*ai], Some(via.clone()))).collect();
+            out.push(SubjectGrants { subject: principal, grants });
+        }
+        out
+    }
+
+    /// The subject key of a principal (for graph lookups).
+    pub fn principal_key(principal: &SubjectRef) -> SubjectKey {
+        match &principal.namespace {
+            Some(ns) => SubjectKey { kind: SubjectKind::ServiceAccount, name: principal.name.clone(), namespace: ns.clone() },
+            None => SubjectKey { kind: SubjectKind::parse(&principal.kind), name: principal.name.clone(), namespace: String::new() },
+        }
+    }
+}
