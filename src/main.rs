@@ -1,1 +1,74 @@
-fn main(){}
+//! The `rbacgraph` command: parses arguments and dispatches; the logic lives
+//! in the `rbacgraph` crate and the per-command modules.
+
+mod cli;
+mod cmd;
+mod input;
+mod output;
+mod target;
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command};
+
+/// Why a command failed (exit code 2).
+#[derive(Debug)]
+pub enum AppError {
+    /// The engine rejected the input or the query.
+    Rbac(rbacgraph::Error),
+    /// Writing output failed.
+    Io(io::Error),
+    /// The command line is incomplete.
+    Usage(String),
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::Rbac(e) => write!(f, "{e}"),
+            AppError::Io(e) => write!(f, "{e}"),
+            AppError::Usage(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<rbacgraph::Error> for AppError {
+    fn from(e: rbacgraph::Error) -> Self {
+        AppError::Rbac(e)
+    }
+}
+
+impl From<io::Error> for AppError {
+    fn from(e: io::Error) -> Self {
+        AppError::Io(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::CanI(args) => cmd::can_i::run(&cli.global, args),
+        Command::WhoCan(args) => cmd::who_can::run(&cli.global, args),
+        Command::Summary => cmd::summary::run(&cli.global),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "rbacgraph", &mut io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        // A closed pipe (`| head`) is not an error.
+        Err(AppError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", first_line(&e.to_string()));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}

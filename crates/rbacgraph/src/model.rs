@@ -36,16 +36,14 @@ impl Source {
 }
 
 impl fmt::Display for Source {
+    /// `file:line` for a document; `file (document N, items[i])` for an item
+    /// of a List.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
+        match (self.item, self.line) {
+            (Some(item), _) => write!(f, "{} (document {}, items[{item}])", self.file, self.document),
+            (None, Some(line)) => write!(f, "{}:{line} (document {})", self.file, self.document),
+            (None, None) => write!(f, "{} (document {})", self.file, self.document),
         }
-        write!(f, " (document {}", self.document)?;
-        if let Some(item) = self.item {
-            write!(f, ", items[{item}]")?;
-        }
-        write!(f, ")")
     }
 }
 

@@ -1,0 +1,159 @@
+//! Command-line definitions (clap derive). Parsing only; no logic.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Offline Kubernetes RBAC analysis: who can do what, and why.
+///
+/// Reads RBAC objects, service accounts and workloads from manifests or
+/// `kubectl get ... -o json|yaml` dumps and answers exactly as the API
+/// server's RBAC authorizer would, without talking to a cluster.
+#[derive(Debug, Parser)]
+#[command(name = "rbacgraph", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted anywhere on the line.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// File, directory (recursive: .yaml, .yml, .json) or `-` for stdin; repeatable
+    #[arg(short = 'f', long = "filename", value_name = "PATH", global = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Table, global = true)]
+    pub output: Format,
+
+    /// Namespace given to namespaced objects that have none, as `kubectl apply -n` would
+    #[arg(long, value_name = "NS", default_value = "default", global = true)]
+    pub default_namespace: String,
+
+    /// Treat any input error as fatal (exit 2) instead of skipping the bad document
+    #[arg(long, global = true)]
+    pub strict: bool,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people (coloured on a terminal; NO_COLOR respected)
+    Table,
+    /// JSON (`apiVersion: rbacgraph/v1` documents)
+    Json,
+    /// YAML (same schema as JSON)
+    Yaml,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Is a request allowed? Prints yes or no (exit 0 yes, 1 no, 2 error)
+    #[command(name = "can-i")]
+    CanI(CanIArgs),
+    /// Which subjects may make a request (exit 0 if any subject besides
+    /// system:masters may, 1 if none, 2 error)
+    #[command(name = "who-can")]
+    WhoCan(WhoCanArgs),
+    /// What was loaded: counts by kind, the graph, and every load problem
+    Summary,
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The identity a request is made as.
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// User name (`system:serviceaccount:NS:NAME` for a service account)
+    ///
+    /// The identity gets what Kubernetes' authenticators add: system:authenticated
+    /// (system:unauthenticated for system:anonymous), and system:serviceaccounts plus
+    /// system:serviceaccounts:NS for a service account.
+    #[arg(long = "as", value_name = "USER", required = true)]
+    pub user: String,
+
+    /// A group the user is in; repeatable
+    ///
+    /// Unlike kubectl's impersonation headers (which replace the groups), this adds to the
+    /// implicit groups: it models the principal's real credentials.
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub groups: Vec<String>,
+}
+
+/// What is asked about.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Verb: get, list, watch, create, update, patch, delete, deletecollection, or any
+    /// custom verb (bind, escalate, impersonate, use, approve, …); HTTP methods for URLs
+    pub verb: String,
+
+    /// TYPE[.GROUP][/NAME] (pods, deployments.apps/web, po, deploy, sa, …) or a
+    /// non-resource URL starting with `/`
+    pub target: String,
+
+    /// Subresource (log, exec, status, scale, token, …)
+    #[arg(long, value_name = "SUB")]
+    pub subresource: Option<String>,
+
+    /// Namespace of the request (cluster-scoped resources ignore it)
+    #[arg(short = 'n', long, value_name = "NS", default_value = "default")]
+    pub namespace: String,
+
+    /// can-i: ask at cluster scope (namespace ""). who-can: every namespace's
+    /// RoleBindings, each in its own namespace
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CanIArgs {
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+
+    /// List every rule that applies to the identity in the namespace
+    /// (kubectl's SelfSubjectRulesReview)
+    #[arg(long, conflicts_with_all = ["verb", "target", "subresource", "all_namespaces"])]
+    pub list: bool,
+
+    /// Print why: the allowing bindings and rules, or the near misses
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Verb (see who-can --help)
+    #[arg(required_unless_present = "list")]
+    pub verb: Option<String>,
+
+    /// TYPE[.GROUP][/NAME] or a non-resource URL starting with `/`
+    #[arg(required_unless_present = "list")]
+    pub target: Option<String>,
+
+    /// Subresource (log, exec, status, scale, token, …)
+    #[arg(long, value_name = "SUB")]
+    pub subresource: Option<String>,
+
+    /// Namespace of the request (cluster-scoped resources ignore it)
+    #[arg(short = 'n', long, value_name = "NS", default_value = "default")]
+    pub namespace: String,
+
+    /// Ask at cluster scope (namespace ""): only ClusterRoleBindings count
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WhoCanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// List concrete users and service accounts (implicit groups applied)
+    /// instead of subjects as bound
+    #[arg(long)]
+    pub expand: bool,
+}

@@ -1,0 +1,17 @@
+//! One module per subcommand.
+
+pub mod can_i;
+pub mod summary;
+pub mod who_can;
+
+use rbacgraph::ObjectRef;
+
+/// `Kind ns/name`.
+pub fn short(r: &ObjectRef) -> String {
+    r.to_string()
+}
+
+/// `[a b c]` as kubectl prints lists.
+pub fn bracket(items: &[String]) -> String {
+    format!("[{}]", items.join(" "))
+}

@@ -1,0 +1,56 @@
+//! Writing answers: JSON/YAML documents for machines, aligned and coloured
+//! tables for people. A closed pipe ends output quietly.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::cli::Format;
+
+pub const BOLD: Style = Style::new().bold();
+pub const GREEN: Style = AnsiColor::Green.on_default().bold();
+pub const RED: Style = AnsiColor::Red.on_default().bold();
+pub const YELLOW: Style = AnsiColor::Yellow.on_default();
+pub const DIM: Style = Style::new().dimmed();
+
+/// Serialises a document as JSON or YAML.
+pub fn document<T: Serialize>(format: Format, doc: &T) -> io::Result<()> {
+    let text = match format {
+        Format::Yaml => serde_saphyr::to_string(doc).map_err(io::Error::other)?,
+        _ => {
+            let mut s = serde_json::to_string_pretty(doc).map_err(io::Error::other)?;
+            s.push('\n');
+            s
+        }
+    };
+    write_out(&text)
+}
+
+/// Writes text to standard output (ANSI styles stripped when not a
+/// terminal or when NO_COLOR is set).
+pub fn write_out(text: &str) -> io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Styles `text`.
+pub fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// Aligns rows (first row is the header, printed bold) into columns.
+pub fn table(rows: &[Vec<String>]) -> String {
+    let aligned = rbacgraph::render::align(rows);
+    let mut out = String::new();
+    for (i, line) in aligned.lines().enumerate() {
+        if i == 0 {
+            out.push_str(&paint(BOLD, line));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
