@@ -9,23 +9,25 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rbacgraph::matching::rule_allows;
 use rbacgraph::{Identity, RbacGraph, Request, WhoCanQuery};
 
 /// Every YAML file under a directory, concatenated as one stream.
 fn read_dir_yaml(dir: &Path, out: &mut String) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     paths.sort();
     for p in paths {
         if p.is_dir() {
             read_dir_yaml(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-            if let Ok(text) = std::fs::read_to_string(&p) {
-                out.push_str("\n---\n");
-                out.push_str(&text);
-            }
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+            && let Ok(text) = std::fs::read_to_string(&p)
+        {
+            out.push_str("\n---\n");
+            out.push_str(&text);
         }
     }
 }
@@ -35,7 +37,10 @@ fn clusters() -> Vec<(&'static str, String)> {
     let mut demo = String::new();
     read_dir_yaml(&root.join("examples/clusters/demo"), &mut demo);
     let mut real = String::new();
-    for dir in ["tests/fixtures/real-world", "tests/fixtures/kubernetes-bootstrap"] {
+    for dir in [
+        "tests/fixtures/real-world",
+        "tests/fixtures/kubernetes-bootstrap",
+    ] {
         read_dir_yaml(&root.join(dir), &mut real);
     }
     vec![("demo", demo), ("real-world", real)]
@@ -45,11 +50,16 @@ fn clusters() -> Vec<(&'static str, String)> {
 fn naive_who_can(graph: &RbacGraph, request: &Request) -> usize {
     let mut n = 0;
     for (i, b) in graph.bindings().iter().enumerate() {
-        let in_ns = b.namespace.as_deref().is_none_or(|ns| ns == request.namespace());
+        let in_ns = b
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| ns == request.namespace());
         if !in_ns {
             continue;
         }
-        let Some((_, role)) = graph.bound_role(rbacgraph::BindingId(i as u32)) else { continue };
+        let Some((_, role)) = graph.bound_role(rbacgraph::BindingId(i as u32)) else {
+            continue;
+        };
         if role.rules.iter().any(|r| rule_allows(r, request)) {
             n += b.subjects.len();
         }
@@ -59,7 +69,10 @@ fn naive_who_can(graph: &RbacGraph, request: &Request) -> usize {
 
 fn bench(c: &mut Criterion) {
     for (name, yaml) in clusters() {
-        let graph = RbacGraph::builder().load_str(name, &yaml).build().expect("loads");
+        let graph = RbacGraph::builder()
+            .load_str(name, &yaml)
+            .build()
+            .expect("loads");
 
         let mut group = c.benchmark_group("load");
         group.throughput(Throughput::Bytes(yaml.len() as u64));
@@ -77,11 +90,20 @@ fn bench(c: &mut Criterion) {
             b.iter(|| naive_who_can(&graph, black_box(&secrets)))
         });
         group.bench_function(BenchmarkId::new("expand_all_namespaces", name), |b| {
-            b.iter(|| graph.who_can(black_box(&WhoCanQuery::new(secrets.clone()).all_namespaces(true).expand(true))))
+            b.iter(|| {
+                graph.who_can(black_box(
+                    &WhoCanQuery::new(secrets.clone())
+                        .all_namespaces(true)
+                        .expand(true),
+                ))
+            })
         });
         group.finish();
 
-        let user = Identity::authenticated("system:serviceaccount:kube-system:default", Vec::<String>::new());
+        let user = Identity::authenticated(
+            "system:serviceaccount:kube-system:default",
+            Vec::<String>::new(),
+        );
         let mut group = c.benchmark_group("authorize");
         group.bench_function(BenchmarkId::new("indexed", name), |b| {
             b.iter(|| graph.authorize(black_box(&user), black_box(&secrets)))

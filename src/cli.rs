@@ -10,7 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// `kubectl get ... -o json|yaml` dumps and answers exactly as the API
 /// server's RBAC authorizer would, without talking to a cluster.
 #[derive(Debug, Parser)]
-#[command(name = "rbacgraph", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "rbacgraph",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -4,9 +4,9 @@ use std::io::Write;
 
 use rbacgraph::{RbacGraph, Severity};
 
-use crate::cli::GlobalArgs;
-use crate::output::{paint, YELLOW};
 use crate::AppError;
+use crate::cli::GlobalArgs;
+use crate::output::{YELLOW, paint};
 
 /// Loads every `-f` path. Error diagnostics go to stderr (one line each),
 /// warnings as a count, unless `quiet` (the summary prints them itself).
@@ -38,7 +38,12 @@ pub fn load(global: &GlobalArgs, quiet: bool) -> Result<RbacGraph, AppError> {
             let _ = writeln!(
                 err,
                 "{}",
-                paint(YELLOW, &format!("rbacgraph: {warnings} warning(s) in the input; `rbacgraph summary` lists them"))
+                paint(
+                    YELLOW,
+                    &format!(
+                        "rbacgraph: {warnings} warning(s) in the input; `rbacgraph summary` lists them"
+                    )
+                )
             );
         }
     }

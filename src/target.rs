@@ -32,7 +32,11 @@ pub fn parse(
     namespace: NamespaceArg<'_>,
 ) -> Result<Target, Error> {
     if verb.is_empty() {
-        return Err(Error::Invalid { what: "verb", value: verb.into(), reason: "is empty".into() });
+        return Err(Error::Invalid {
+            what: "verb",
+            value: verb.into(),
+            reason: "is empty".into(),
+        });
     }
     if target.starts_with('/') {
         if subresource.is_some() {
@@ -42,7 +46,10 @@ pub fn parse(
                 reason: "a non-resource URL has no subresource".into(),
             });
         }
-        return Ok(Target { request: Request::non_resource(verb, target), all_namespaces: false });
+        return Ok(Target {
+            request: Request::non_resource(verb, target),
+            all_namespaces: false,
+        });
     }
     let (type_part, name) = match target.split_once('/') {
         Some((t, n)) if n.is_empty() || n.contains('/') => {
@@ -74,5 +81,8 @@ pub fn parse(
             NamespaceArg::All => ("", true),
         }
     };
-    Ok(Target { request: request.in_namespace(ns), all_namespaces: all })
+    Ok(Target {
+        request: request.in_namespace(ns),
+        all_namespaces: all,
+    })
 }

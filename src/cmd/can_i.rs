@@ -6,26 +6,37 @@ use rbacgraph::query::authorize::Decision;
 use rbacgraph::{Identity, Reason};
 
 use super::{bracket, short};
-use crate::cli::{CanIArgs, Format, GlobalArgs};
-use crate::output::{self, paint, DIM, GREEN, RED};
-use crate::target::{self, NamespaceArg};
 use crate::AppError;
+use crate::cli::{CanIArgs, Format, GlobalArgs};
+use crate::output::{self, DIM, GREEN, RED, paint};
+use crate::target::{self, NamespaceArg};
 
 pub fn run(global: &GlobalArgs, args: &CanIArgs) -> Result<ExitCode, AppError> {
     let graph = crate::input::load(global, global.output != Format::Table)?;
-    let identity = Identity::authenticated(args.identity.user.clone(), args.identity.groups.clone());
+    let identity =
+        Identity::authenticated(args.identity.user.clone(), args.identity.groups.clone());
     if args.list {
         return list(global, &graph, &identity, &args.namespace);
     }
     let (Some(verb), Some(target)) = (&args.verb, &args.target) else {
-        return Err(AppError::Usage("can-i needs VERB and TARGET, or --list".into()));
+        return Err(AppError::Usage(
+            "can-i needs VERB and TARGET, or --list".into(),
+        ));
     };
-    let namespace = if args.all_namespaces { NamespaceArg::One("") } else { NamespaceArg::One(&args.namespace) };
+    let namespace = if args.all_namespaces {
+        NamespaceArg::One("")
+    } else {
+        NamespaceArg::One(&args.namespace)
+    };
     let target = target::parse(&graph, verb, target, args.subresource.as_deref(), namespace)?;
     let decision = graph.authorize(&identity, &target.request);
     match global.output {
         Format::Table => {
-            let mut text = if decision.allowed { paint(GREEN, "yes") } else { paint(RED, "no") };
+            let mut text = if decision.allowed {
+                paint(GREEN, "yes")
+            } else {
+                paint(RED, "no")
+            };
             text.push('\n');
             if args.explain {
                 text.push_str(&explain(&decision));
@@ -34,7 +45,11 @@ pub fn run(global: &GlobalArgs, args: &CanIArgs) -> Result<ExitCode, AppError> {
         }
         format => output::document(format, &decision.to_document())?,
     }
-    Ok(if decision.allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if decision.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn explain(decision: &Decision) -> String {
@@ -44,7 +59,13 @@ fn explain(decision: &Decision) -> String {
             Reason::PrivilegedGroup { group } => out.push_str(&format!(
                 "  allowed: member of {group}, which the API server allows everything before RBAC\n"
             )),
-            Reason::Rule { subject, binding, role, rule_index, rule } => {
+            Reason::Rule {
+                subject,
+                binding,
+                role,
+                rule_index,
+                rule,
+            } => {
                 out.push_str(&format!(
                     "  allowed: {subject} → {} → {} rule {rule_index}: {}\n",
                     short(binding),
@@ -59,7 +80,9 @@ fn explain(decision: &Decision) -> String {
     }
     if !decision.allowed {
         if decision.why_not.is_empty() {
-            out.push_str("  no binding that applies to this identity has a rule close to this request\n");
+            out.push_str(
+                "  no binding that applies to this identity has a rule close to this request\n",
+            );
         }
         for miss in &decision.why_not {
             out.push_str(&format!("  near miss: {}\n", miss.message));
@@ -74,8 +97,17 @@ fn explain(decision: &Decision) -> String {
 pub fn describe_rule(rule: &rbacgraph::PolicyRule) -> String {
     let mut parts = vec![format!("verbs {}", bracket(&rule.verbs))];
     if !rule.api_groups.is_empty() {
-        let groups: Vec<String> =
-            rule.api_groups.iter().map(|g| if g.is_empty() { "\"\"".to_string() } else { g.clone() }).collect();
+        let groups: Vec<String> = rule
+            .api_groups
+            .iter()
+            .map(|g| {
+                if g.is_empty() {
+                    "\"\"".to_string()
+                } else {
+                    g.clone()
+                }
+            })
+            .collect();
         parts.push(format!("apiGroups {}", bracket(&groups)));
     }
     if !rule.resources.is_empty() {
@@ -85,12 +117,20 @@ pub fn describe_rule(rule: &rbacgraph::PolicyRule) -> String {
         parts.push(format!("resourceNames {}", bracket(&rule.resource_names)));
     }
     if !rule.non_resource_urls.is_empty() {
-        parts.push(format!("nonResourceURLs {}", bracket(&rule.non_resource_urls)));
+        parts.push(format!(
+            "nonResourceURLs {}",
+            bracket(&rule.non_resource_urls)
+        ));
     }
     parts.join(", ")
 }
 
-fn list(global: &GlobalArgs, graph: &rbacgraph::RbacGraph, identity: &Identity, namespace: &str) -> Result<ExitCode, AppError> {
+fn list(
+    global: &GlobalArgs,
+    graph: &rbacgraph::RbacGraph,
+    identity: &Identity,
+    namespace: &str,
+) -> Result<ExitCode, AppError> {
     let rules = graph.rules_for(identity, namespace);
     let review = rules.to_review();
     match global.output {
@@ -106,7 +146,11 @@ fn list(global: &GlobalArgs, graph: &rbacgraph::RbacGraph, identity: &Identity, 
                 let mut combos = Vec::new();
                 for g in &r.api_groups {
                     for res in &r.resources {
-                        combos.push(if g.is_empty() { res.clone() } else { format!("{res}.{g}") });
+                        combos.push(if g.is_empty() {
+                            res.clone()
+                        } else {
+                            format!("{res}.{g}")
+                        });
                     }
                 }
                 rows.push(vec![
@@ -134,5 +178,9 @@ fn list(global: &GlobalArgs, graph: &rbacgraph::RbacGraph, identity: &Identity, 
         }
         format => output::document(format, &review.to_document())?,
     }
-    Ok(if rules.rules.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if rules.rules.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

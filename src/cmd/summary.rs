@@ -2,12 +2,12 @@
 
 use std::process::ExitCode;
 
-use rbacgraph::render::document;
 use rbacgraph::Severity;
+use rbacgraph::render::document;
 
-use crate::cli::{Format, GlobalArgs};
-use crate::output::{self, paint, BOLD, RED, YELLOW};
 use crate::AppError;
+use crate::cli::{Format, GlobalArgs};
+use crate::output::{self, BOLD, RED, YELLOW, paint};
 
 pub fn run(global: &GlobalArgs) -> Result<ExitCode, AppError> {
     let graph = crate::input::load(global, true)?;
@@ -20,7 +20,10 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, AppError> {
     let g = &summary.graph;
     let mut text = String::new();
     let counts = |m: &std::collections::BTreeMap<String, usize>| {
-        m.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+        m.iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     text.push_str(&format!(
         "{} {} objects from {} file(s), {} document(s)\n",
@@ -33,13 +36,26 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, AppError> {
         text.push_str(&format!("  {}\n", counts(&load.loaded)));
     }
     if !load.skipped.is_empty() {
-        text.push_str(&format!("{} {} objects of kinds rbacgraph does not use: {}\n", paint(BOLD, "Skipped"), load.skipped_total(), counts(&load.skipped)));
+        text.push_str(&format!(
+            "{} {} objects of kinds rbacgraph does not use: {}\n",
+            paint(BOLD, "Skipped"),
+            load.skipped_total(),
+            counts(&load.skipped)
+        ));
     }
     if load.failed > 0 {
-        text.push_str(&format!("{} {} document(s) or object(s) could not be used (see below)\n", paint(RED, "Failed"), load.failed));
+        text.push_str(&format!(
+            "{} {} document(s) or object(s) could not be used (see below)\n",
+            paint(RED, "Failed"),
+            load.failed
+        ));
     }
     if !load.deprecated.is_empty() {
-        text.push_str(&format!("{} {}\n", paint(BOLD, "Deprecated apiVersions:"), counts(&load.deprecated)));
+        text.push_str(&format!(
+            "{} {}\n",
+            paint(BOLD, "Deprecated apiVersions:"),
+            counts(&load.deprecated)
+        ));
     }
     text.push_str(&format!(
         "{} {} Roles, {} ClusterRoles ({} aggregated), {} RoleBindings, {} ClusterRoleBindings ({} with a missing role)\n",
@@ -49,14 +65,30 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, AppError> {
     text.push_str(&format!(
         "{} {} subjects, {} ServiceAccounts, {} workloads, {} namespaces; {} nodes and {} edges\n",
         paint(BOLD, "Graph"),
-        g.subjects, g.service_accounts, g.workloads, g.namespaces, g.nodes, g.edges
+        g.subjects,
+        g.service_accounts,
+        g.workloads,
+        g.namespaces,
+        g.nodes,
+        g.edges
     ));
-    let (errors, warnings): (Vec<_>, Vec<_>) =
-        summary.diagnostics.iter().partition(|d| d.severity == Severity::Error);
+    let (errors, warnings): (Vec<_>, Vec<_>) = summary
+        .diagnostics
+        .iter()
+        .partition(|d| d.severity == Severity::Error);
     if !summary.diagnostics.is_empty() {
-        text.push_str(&format!("{} {} error(s), {} warning(s)\n", paint(BOLD, "Problems"), errors.len(), warnings.len()));
+        text.push_str(&format!(
+            "{} {} error(s), {} warning(s)\n",
+            paint(BOLD, "Problems"),
+            errors.len(),
+            warnings.len()
+        ));
         for d in errors.iter().chain(warnings.iter()) {
-            let style = if d.severity == Severity::Error { RED } else { YELLOW };
+            let style = if d.severity == Severity::Error {
+                RED
+            } else {
+                YELLOW
+            };
             text.push_str(&format!("  {}\n", paint(style, &d.to_string())));
         }
     }

@@ -2,21 +2,33 @@
 
 use std::process::ExitCode;
 
-use rbacgraph::request::SYSTEM_MASTERS;
 use rbacgraph::WhoCanQuery;
+use rbacgraph::request::SYSTEM_MASTERS;
 
 use super::short;
+use crate::AppError;
 use crate::cli::{Format, GlobalArgs, WhoCanArgs};
 use crate::output;
 use crate::target::{self, NamespaceArg};
-use crate::AppError;
 
 pub fn run(global: &GlobalArgs, args: &WhoCanArgs) -> Result<ExitCode, AppError> {
     let graph = crate::input::load(global, global.output != Format::Table)?;
     let t = &args.target;
-    let namespace = if t.all_namespaces { NamespaceArg::All } else { NamespaceArg::One(&t.namespace) };
-    let target = target::parse(&graph, &t.verb, &t.target, t.subresource.as_deref(), namespace)?;
-    let query = WhoCanQuery::new(target.request).all_namespaces(target.all_namespaces).expand(args.expand);
+    let namespace = if t.all_namespaces {
+        NamespaceArg::All
+    } else {
+        NamespaceArg::One(&t.namespace)
+    };
+    let target = target::parse(
+        &graph,
+        &t.verb,
+        &t.target,
+        t.subresource.as_deref(),
+        namespace,
+    )?;
+    let query = WhoCanQuery::new(target.request)
+        .all_namespaces(target.all_namespaces)
+        .expand(args.expand);
     let answer = graph.who_can(&query);
     match global.output {
         Format::Table => {
@@ -71,5 +83,9 @@ pub fn run(global: &GlobalArgs, args: &WhoCanArgs) -> Result<ExitCode, AppError>
         .subjects
         .iter()
         .any(|s| !(s.subject.kind == "Group" && s.subject.name == SYSTEM_MASTERS));
-    Ok(if found { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if found {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -216,9 +216,14 @@ impl Discovery {
         }
         let mut by_group_resource = HashMap::new();
         for (i, t) in types.iter().enumerate() {
-            by_group_resource.entry((t.group.clone(), t.plural.clone())).or_insert(i);
+            by_group_resource
+                .entry((t.group.clone(), t.plural.clone()))
+                .or_insert(i);
         }
-        Discovery { types, by_group_resource }
+        Discovery {
+            types,
+            by_group_resource,
+        }
     }
 
     /// Every known type.
@@ -263,7 +268,11 @@ impl Discovery {
             });
         }
         if name == "*" {
-            return Ok(ResolvedResource { group: "*".into(), resource: "*".into(), scope: None });
+            return Ok(ResolvedResource {
+                group: "*".into(),
+                resource: "*".into(),
+                scope: None,
+            });
         }
         let (type_name, group) = match name.split_once('.') {
             Some((t, g)) => (t, Some(strip_version(g))),
@@ -274,7 +283,7 @@ impl Discovery {
             t.plural == lower
                 || t.singular == lower
                 || t.kind.to_lowercase() == lower
-                || t.short_names.iter().any(|s| *s == lower)
+                || t.short_names.contains(&lower)
         };
         let found = self
             .types
@@ -289,7 +298,11 @@ impl Discovery {
             });
         }
         match group {
-            Some(g) => Ok(ResolvedResource { group: g.to_string(), resource: type_name.to_string(), scope: None }),
+            Some(g) => Ok(ResolvedResource {
+                group: g.to_string(),
+                resource: type_name.to_string(),
+                scope: None,
+            }),
             None => Err(Error::UnknownResource {
                 name: name.to_string(),
                 suggestions: self.suggest(&lower),
@@ -324,7 +337,9 @@ fn strip_version(group: &str) -> &str {
 }
 
 fn is_version(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix('v') else { return false };
+    let Some(rest) = s.strip_prefix('v') else {
+        return false;
+    };
     let digits = rest.chars().take_while(char::is_ascii_digit).count();
     if digits == 0 {
         return false;
@@ -332,6 +347,7 @@ fn is_version(s: &str) -> bool {
     let tail = &rest[digits..];
     tail.is_empty()
         || ["alpha", "beta"].iter().any(|p| {
-            tail.strip_prefix(p).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+            tail.strip_prefix(p)
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
         })
 }

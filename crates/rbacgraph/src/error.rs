@@ -93,7 +93,10 @@ pub enum Error {
 }
 
 fn first(problems: &[Diagnostic]) -> String {
-    problems.first().map(ToString::to_string).unwrap_or_default()
+    problems
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default()
 }
 
 fn suggestion_text(suggestions: &[String]) -> String {
@@ -102,7 +105,14 @@ fn suggestion_text(suggestions: &[String]) -> String {
          that is not loaded"
             .to_string()
     } else {
-        format!("; did you mean {}?", suggestions.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or "))
+        format!(
+            "; did you mean {}?",
+            suggestions
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
     }
 }
 

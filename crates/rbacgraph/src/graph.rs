@@ -7,9 +7,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use petgraph::Direction;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
-use petgraph::Direction;
 use serde::Serialize;
 
 use crate::discovery::Discovery;
@@ -20,7 +20,7 @@ use crate::model::{
     Binding, BindingKind, CustomResource, NamedObject, Object, PolicyRule, Role, RoleKind,
     SecretMeta, ServiceAccount, Source, Subject, SubjectKind, Workload,
 };
-use crate::request::{service_account_username, Identity};
+use crate::request::{Identity, service_account_username};
 
 /// Index of a role in [`RbacGraph::roles`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -56,7 +56,9 @@ impl SubjectKey {
     pub fn username(&self) -> Option<String> {
         match self.kind {
             SubjectKind::User => Some(self.name.clone()),
-            SubjectKind::ServiceAccount => Some(service_account_username(&self.namespace, &self.name)),
+            SubjectKind::ServiceAccount => {
+                Some(service_account_username(&self.namespace, &self.name))
+            }
             _ => None,
         }
     }
@@ -206,6 +208,10 @@ impl GraphBuilder {
     }
 
     /// Adds one model object.
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "builder method named as in ripgrep's GlobSetBuilder"
+    )]
     pub fn add(mut self, object: Object) -> Self {
         self.loader.add(object);
         self
@@ -299,7 +305,11 @@ impl RbacGraph {
         RbacGraph::from_parts(objects, diagnostics, summary)
     }
 
-    fn from_parts(objects: Vec<Object>, mut diagnostics: Vec<Diagnostic>, summary: LoadSummary) -> RbacGraph {
+    fn from_parts(
+        objects: Vec<Object>,
+        mut diagnostics: Vec<Diagnostic>,
+        summary: LoadSummary,
+    ) -> RbacGraph {
         let objects = dedupe(objects, &mut diagnostics);
         let mut g = RbacGraph {
             roles: Vec::new(),
@@ -364,8 +374,11 @@ impl RbacGraph {
             .filter(|&i| self.roles[i].kind == RoleKind::ClusterRole)
             .collect();
         cluster_roles.sort_by(|&a, &b| self.roles[a].name.cmp(&self.roles[b].name));
-        let aggregated: Vec<usize> =
-            cluster_roles.iter().copied().filter(|&i| self.roles[i].aggregation.is_some()).collect();
+        let aggregated: Vec<usize> = cluster_roles
+            .iter()
+            .copied()
+            .filter(|&i| self.roles[i].aggregation.is_some())
+            .collect();
         if aggregated.is_empty() {
             return;
         }
@@ -378,7 +391,9 @@ impl RbacGraph {
                 for selector in role.aggregation.iter().flatten() {
                     for &c in &cluster_roles {
                         let candidate = &self.roles[c];
-                        if candidate.name != role.name && selector_matches(selector, &candidate.labels) {
+                        if candidate.name != role.name
+                            && selector_matches(selector, &candidate.labels)
+                        {
                             picks.push(c);
                         }
                     }
@@ -390,11 +405,16 @@ impl RbacGraph {
             let mut seen = HashSet::new();
             for &c in picks {
                 if seen.insert(c) {
-                    self.graph.add_edge(self.role_nodes[c], self.role_nodes[a], GraphEdge::AggregatedInto);
+                    self.graph.add_edge(
+                        self.role_nodes[c],
+                        self.role_nodes[a],
+                        GraphEdge::AggregatedInto,
+                    );
                 }
             }
         }
-        let mut current: Vec<Vec<PolicyRule>> = self.roles.iter().map(|r| r.rules.clone()).collect();
+        let mut current: Vec<Vec<PolicyRule>> =
+            self.roles.iter().map(|r| r.rules.clone()).collect();
         for &a in &aggregated {
             current[a].clear();
         }
@@ -460,15 +480,22 @@ impl RbacGraph {
     fn index_bindings(&mut self) {
         let mut role_index: HashMap<(RoleKind, &str, &str), RoleId> = HashMap::new();
         for (i, r) in self.roles.iter().enumerate() {
-            role_index.insert((r.kind, r.namespace.as_deref().unwrap_or(""), &r.name), RoleId(i as u32));
+            role_index.insert(
+                (r.kind, r.namespace.as_deref().unwrap_or(""), &r.name),
+                RoleId(i as u32),
+            );
         }
         let mut resolution = Vec::with_capacity(self.bindings.len());
         let mut dangling = Vec::new();
         for b in &self.bindings {
             let ns = b.namespace.as_deref().unwrap_or("");
             let res = match (b.kind, b.role_ref.kind.as_str()) {
-                (BindingKind::RoleBinding, "Role") => role_index.get(&(RoleKind::Role, ns, b.role_ref.name.as_str())),
-                (_, "ClusterRole") => role_index.get(&(RoleKind::ClusterRole, "", b.role_ref.name.as_str())),
+                (BindingKind::RoleBinding, "Role") => {
+                    role_index.get(&(RoleKind::Role, ns, b.role_ref.name.as_str()))
+                }
+                (_, "ClusterRole") => {
+                    role_index.get(&(RoleKind::ClusterRole, "", b.role_ref.name.as_str()))
+                }
                 (BindingKind::ClusterRoleBinding, "Role") => {
                     resolution.push(RoleResolution::Invalid {
                         reason: "a ClusterRoleBinding cannot reference a Role".into(),
@@ -511,18 +538,34 @@ impl RbacGraph {
             let node = self.graph.add_node(GraphNode::Binding(id));
             self.binding_nodes.push(node);
             if let RoleResolution::Resolved { role } = self.resolution[i] {
-                self.graph.add_edge(node, self.role_nodes[role.0 as usize], GraphEdge::RoleRef);
+                self.graph
+                    .add_edge(node, self.role_nodes[role.0 as usize], GraphEdge::RoleRef);
             }
-            let (kind, ns) = (self.bindings[i].kind, self.bindings[i].namespace.clone().unwrap_or_default());
+            let (kind, ns) = (
+                self.bindings[i].kind,
+                self.bindings[i].namespace.clone().unwrap_or_default(),
+            );
             match kind {
                 BindingKind::ClusterRoleBinding => self.cluster_bindings.push(id),
-                BindingKind::RoleBinding => self.namespace_bindings.entry(ns.clone()).or_default().push(id),
+                BindingKind::RoleBinding => self
+                    .namespace_bindings
+                    .entry(ns.clone())
+                    .or_default()
+                    .push(id),
             }
             let subjects = self.bindings[i].subjects.clone();
             for (index, s) in subjects.into_iter().enumerate() {
-                let Some(key) = subject_key(&s, kind, &ns) else { continue };
+                let Some(key) = subject_key(&s, kind, &ns) else {
+                    continue;
+                };
                 let subject = self.subject_node(key);
-                self.graph.add_edge(subject, node, GraphEdge::SubjectOf { index: index as u32 });
+                self.graph.add_edge(
+                    subject,
+                    node,
+                    GraphEdge::SubjectOf {
+                        index: index as u32,
+                    },
+                );
             }
         }
     }
@@ -544,7 +587,9 @@ impl RbacGraph {
                 name: w.pod.service_account.clone(),
                 namespace: w.namespace.clone(),
             };
-            let node = self.graph.add_node(GraphNode::Workload(WorkloadId(i as u32)));
+            let node = self
+                .graph
+                .add_node(GraphNode::Workload(WorkloadId(i as u32)));
             let sa = self.subject_node(key);
             self.graph.add_edge(node, sa, GraphEdge::RunsAs);
         }
@@ -632,7 +677,10 @@ impl RbacGraph {
 
     /// RoleBindings of a namespace in load order.
     pub fn role_bindings_in(&self, namespace: &str) -> &[BindingId] {
-        self.namespace_bindings.get(namespace).map(Vec::as_slice).unwrap_or(&[])
+        self.namespace_bindings
+            .get(namespace)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Every namespace that has objects, bindings or a Namespace object, sorted.
@@ -661,8 +709,16 @@ impl RbacGraph {
         GraphStats {
             roles: count_roles(RoleKind::Role),
             cluster_roles: count_roles(RoleKind::ClusterRole),
-            aggregated_cluster_roles: self.roles.iter().filter(|r| r.aggregation.is_some()).count(),
-            role_bindings: self.bindings.iter().filter(|b| b.kind == BindingKind::RoleBinding).count(),
+            aggregated_cluster_roles: self
+                .roles
+                .iter()
+                .filter(|r| r.aggregation.is_some())
+                .count(),
+            role_bindings: self
+                .bindings
+                .iter()
+                .filter(|b| b.kind == BindingKind::RoleBinding)
+                .count(),
             cluster_role_bindings: self.cluster_bindings.len(),
             dangling_bindings: self
                 .resolution
@@ -680,7 +736,9 @@ impl RbacGraph {
 
     /// The ClusterRoles whose rules were aggregated into `role`.
     pub fn aggregated_from(&self, role: RoleId) -> Vec<RoleId> {
-        let Some(&node) = self.role_nodes.get(role.0 as usize) else { return Vec::new() };
+        let Some(&node) = self.role_nodes.get(role.0 as usize) else {
+            return Vec::new();
+        };
         let mut out: Vec<RoleId> = self
             .graph
             .edges_directed(node, Direction::Incoming)
@@ -700,7 +758,9 @@ impl RbacGraph {
             name: name.to_string(),
             namespace: namespace.to_string(),
         };
-        let Some(&node) = self.subject_nodes.get(&key) else { return Vec::new() };
+        let Some(&node) = self.subject_nodes.get(&key) else {
+            return Vec::new();
+        };
         let mut out: Vec<WorkloadId> = self
             .graph
             .edges_directed(node, Direction::Incoming)
@@ -715,7 +775,9 @@ impl RbacGraph {
 
     /// The bindings a subject appears in, with the subject's index in each.
     pub fn bindings_of(&self, key: &SubjectKey) -> Vec<(BindingId, usize)> {
-        let Some(&node) = self.subject_nodes.get(key) else { return Vec::new() };
+        let Some(&node) = self.subject_nodes.get(key) else {
+            return Vec::new();
+        };
         self.bindings_from(node)
     }
 
@@ -723,7 +785,9 @@ impl RbacGraph {
         self.graph
             .edges_directed(node, Direction::Outgoing)
             .filter_map(|e| match (e.weight(), &self.graph[e.target()]) {
-                (GraphEdge::SubjectOf { index }, GraphNode::Binding(b)) => Some((*b, *index as usize)),
+                (GraphEdge::SubjectOf { index }, GraphNode::Binding(b)) => {
+                    Some((*b, *index as usize))
+                }
                 _ => None,
             })
             .collect()
@@ -737,7 +801,10 @@ impl RbacGraph {
         let mut found: HashMap<BindingId, usize> = HashMap::new();
         let mut visit = |node: NodeIndex| {
             for (b, index) in self.bindings_from(node) {
-                found.entry(b).and_modify(|i| *i = (*i).min(index)).or_insert(index);
+                found
+                    .entry(b)
+                    .and_modify(|i| *i = (*i).min(index))
+                    .or_insert(index);
             }
         };
         for &node in self.by_username.get(&identity.name).into_iter().flatten() {
@@ -777,7 +844,9 @@ impl RbacGraph {
     pub fn edges_of(&self, id: NodeId) -> Vec<(NodeId, NodeId, GraphEdge)> {
         let out = self.graph.edges_directed(id.0, Direction::Outgoing);
         let inc = self.graph.edges_directed(id.0, Direction::Incoming);
-        out.chain(inc).map(|e| (NodeId(e.source()), NodeId(e.target()), *e.weight())).collect()
+        out.chain(inc)
+            .map(|e| (NodeId(e.source()), NodeId(e.target()), *e.weight()))
+            .collect()
     }
 }
 
@@ -788,18 +857,28 @@ impl RbacGraph {
 ///
 /// See: `pkg/registry/rbac/validation/rule.go :: appliesToUser`,
 /// `serviceaccount/util.go :: MatchesUsername`.
-pub(crate) fn subject_key(s: &Subject, binding: BindingKind, binding_ns: &str) -> Option<SubjectKey> {
+pub(crate) fn subject_key(
+    s: &Subject,
+    binding: BindingKind,
+    binding_ns: &str,
+) -> Option<SubjectKey> {
     match &s.kind {
-        SubjectKind::User | SubjectKind::Group => {
-            Some(SubjectKey { kind: s.kind.clone(), name: s.name.clone(), namespace: String::new() })
-        }
+        SubjectKind::User | SubjectKind::Group => Some(SubjectKey {
+            kind: s.kind.clone(),
+            name: s.name.clone(),
+            namespace: String::new(),
+        }),
         SubjectKind::ServiceAccount => {
             let namespace = if s.namespace.is_empty() && binding == BindingKind::RoleBinding {
                 binding_ns.to_string()
             } else {
                 s.namespace.clone()
             };
-            Some(SubjectKey { kind: SubjectKind::ServiceAccount, name: s.name.clone(), namespace })
+            Some(SubjectKey {
+                kind: SubjectKind::ServiceAccount,
+                name: s.name.clone(),
+                namespace,
+            })
         }
         SubjectKind::Other(_) => None,
     }

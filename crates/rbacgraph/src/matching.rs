@@ -38,7 +38,9 @@ pub fn group_matches(rule: &PolicyRule, group: &str) -> bool {
 /// `*`, the exact `res` / `res/sub`, or `*/sub` when a subresource is asked for.
 /// `pods/*` is a literal: it matches nothing real.
 pub fn resource_matches(rule: &PolicyRule, resource: &str, subresource: &str) -> bool {
-    rule.resources.iter().any(|r| resource_form_matches(r, resource, subresource))
+    rule.resources
+        .iter()
+        .any(|r| resource_form_matches(r, resource, subresource))
 }
 
 /// One rule resource string against a request resource and subresource.
@@ -64,7 +66,9 @@ pub fn name_matches(rule: &PolicyRule, name: &str) -> bool {
 /// Some rule URL is `*`, equals the path, or ends in `*` and the path starts
 /// with it after trimming every trailing `*`.
 pub fn url_matches(rule: &PolicyRule, path: &str) -> bool {
-    rule.non_resource_urls.iter().any(|u| url_form_matches(u, path))
+    rule.non_resource_urls
+        .iter()
+        .any(|u| url_form_matches(u, path))
 }
 
 /// One rule URL against a path.
@@ -125,10 +129,16 @@ fn resource_mismatches(rule: &PolicyRule, r: &ResourceRequest, out: &mut Vec<Mis
         let names_resource = rule.resources.iter().any(|x| {
             x == &r.resource || x.split_once('/').is_some_and(|(res, _)| res == r.resource)
         });
-        out.push(if names_resource { Mismatch::Subresource } else { Mismatch::Resource });
+        out.push(if names_resource {
+            Mismatch::Subresource
+        } else {
+            Mismatch::Resource
+        });
     }
     if !name_matches(rule, &r.name) {
-        out.push(Mismatch::ResourceNames { allowed: rule.resource_names.clone() });
+        out.push(Mismatch::ResourceNames {
+            allowed: rule.resource_names.clone(),
+        });
     }
 }
 
@@ -149,7 +159,10 @@ pub fn selector_matches(
     selector: &LabelSelector,
     labels: &std::collections::BTreeMap<String, String>,
 ) -> bool {
-    selector.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+    selector
+        .match_labels
+        .iter()
+        .all(|(k, v)| labels.get(k) == Some(v))
         && selector.match_expressions.iter().all(|req| {
             let value = labels.get(&req.key);
             match req.operator {

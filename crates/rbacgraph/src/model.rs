@@ -31,7 +31,12 @@ pub struct Source {
 impl Source {
     /// A source for objects built in code rather than read from a file.
     pub fn inline(label: &str) -> Self {
-        Source { file: Arc::from(label), document: 0, item: None, line: None }
+        Source {
+            file: Arc::from(label),
+            document: 0,
+            item: None,
+            line: None,
+        }
     }
 }
 
@@ -40,7 +45,11 @@ impl fmt::Display for Source {
     /// of a List.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.item, self.line) {
-            (Some(item), _) => write!(f, "{} (document {}, items[{item}])", self.file, self.document),
+            (Some(item), _) => write!(
+                f,
+                "{} (document {}, items[{item}])",
+                self.file, self.document
+            ),
             (None, Some(line)) => write!(f, "{}:{line} (document {})", self.file, self.document),
             (None, None) => write!(f, "{} (document {})", self.file, self.document),
         }

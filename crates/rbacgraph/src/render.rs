@@ -37,7 +37,11 @@ pub struct Document<T> {
 
 /// Wraps a body.
 pub fn document<T>(kind: &'static str, body: T) -> Document<T> {
-    Document { api_version: API_VERSION, kind, body }
+    Document {
+        api_version: API_VERSION,
+        kind,
+        body,
+    }
 }
 
 impl Decision {
@@ -169,7 +173,11 @@ pub struct Summary {
 impl RbacGraph {
     /// Load and graph counts plus diagnostics.
     pub fn summary(&self) -> Summary {
-        Summary { load: self.summary.clone(), graph: self.stats(), diagnostics: self.diagnostics.clone() }
+        Summary {
+            load: self.summary.clone(),
+            graph: self.stats(),
+            diagnostics: self.diagnostics.clone(),
+        }
     }
 }
 

@@ -39,7 +39,10 @@ impl Identity {
         G: IntoIterator,
         G::Item: Into<String>,
     {
-        Identity { name: name.into(), groups: groups.into_iter().map(Into::into).collect() }
+        Identity {
+            name: name.into(),
+            groups: groups.into_iter().map(Into::into).collect(),
+        }
     }
 
     /// The identity a request authenticated as `name` with `groups` carries,
@@ -76,21 +79,40 @@ impl Identity {
                 }
             }
         }
-        id.add_authenticated_group();
+        if id.name == SYSTEM_ANONYMOUS {
+            // The anonymous authenticator (not the group adder) gives
+            // `system:anonymous` the group `system:unauthenticated`.
+            // See: `authentication/request/anonymous/anonymous.go`.
+            if !id
+                .groups
+                .iter()
+                .any(|g| g == SYSTEM_AUTHENTICATED || g == SYSTEM_UNAUTHENTICATED)
+            {
+                id.groups.push(SYSTEM_UNAUTHENTICATED.to_string());
+            }
+        } else {
+            id.add_authenticated_group();
+        }
         id
     }
 
-    /// Applies the `AuthenticatedGroupAdder` rule alone.
+    /// Applies the `AuthenticatedGroupAdder` rule alone: appends
+    /// `system:authenticated` unless the user is `system:anonymous` or already
+    /// has `system:authenticated` or `system:unauthenticated` (the adder
+    /// leaves `system:anonymous` untouched: it adds no group at all).
+    ///
+    /// See: `staging/src/k8s.io/apiserver/pkg/authentication/group/authenticated_group_adder.go
+    /// :: AuthenticatedGroupAdder.AuthenticateRequest` and its test
+    /// `authenticated_group_adder_test.go :: TestAuthenticatedGroupAdder`
+    /// ("don't add for anon": `system:anonymous` with `[some-group]` stays
+    /// `[some-group]`).
     pub fn add_authenticated_group(&mut self) {
         let has = |g: &str| self.groups.iter().any(|x| x == g);
-        if has(SYSTEM_AUTHENTICATED) || has(SYSTEM_UNAUTHENTICATED) {
+        if self.name == SYSTEM_ANONYMOUS || has(SYSTEM_AUTHENTICATED) || has(SYSTEM_UNAUTHENTICATED)
+        {
             return;
         }
-        if self.name == SYSTEM_ANONYMOUS {
-            self.groups.push(SYSTEM_UNAUTHENTICATED.to_string());
-        } else {
-            self.groups.push(SYSTEM_AUTHENTICATED.to_string());
-        }
+        self.groups.push(SYSTEM_AUTHENTICATED.to_string());
     }
 
     /// Whether the identity is in `system:masters`.
@@ -191,7 +213,10 @@ impl Request {
 
     /// A non-resource request.
     pub fn non_resource(verb: impl Into<String>, path: impl Into<String>) -> Self {
-        Request::NonResource(NonResourceRequest { verb: verb.into(), path: path.into() })
+        Request::NonResource(NonResourceRequest {
+            verb: verb.into(),
+            path: path.into(),
+        })
     }
 
     /// Sets the namespace attribute (resource requests only).

@@ -119,10 +119,18 @@ impl Loader {
                 self.summary.failed += 1;
                 self.diagnostics.push(Diagnostic {
                     severity: Severity::Error,
-                    source: Source { file: Arc::from(label), document: 0, item: None, line: None },
+                    source: Source {
+                        file: Arc::from(label),
+                        document: 0,
+                        item: None,
+                        line: None,
+                    },
                     object: None,
                     field: None,
-                    message: format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
+                    message: format!(
+                        "not UTF-8 text (invalid byte at offset {})",
+                        e.valid_up_to()
+                    ),
                 });
             }
         }
@@ -142,7 +150,11 @@ impl Loader {
 
     /// Adds an object built in code.
     pub fn add(&mut self, object: Object) {
-        *self.summary.loaded.entry(kind_name(&object).to_string()).or_default() += 1;
+        *self
+            .summary
+            .loaded
+            .entry(kind_name(&object).to_string())
+            .or_default() += 1;
         self.objects.push(object);
     }
 
@@ -198,7 +210,12 @@ impl Loader {
                     self.summary.failed += 1;
                     self.diagnostics.push(Diagnostic {
                         severity: Severity::Error,
-                        source: Source { file: file.clone(), document, item: None, line: Some(e.line()) },
+                        source: Source {
+                            file: file.clone(),
+                            document,
+                            item: None,
+                            line: Some(e.line()),
+                        },
                         object: None,
                         field: None,
                         message: format!("invalid JSON: {}", strip_position(&e.to_string())),
@@ -221,7 +238,11 @@ impl Loader {
         match serde_json::from_str::<Envelope<&RawValue>>(text) {
             Ok(env) => match env.items {
                 Some(items) if is_list_kind(&env.kind) => self.json_items(items, &source),
-                _ => self.decode(&mut serde_json::Deserializer::from_str(text), env.kind, source),
+                _ => self.decode(
+                    &mut serde_json::Deserializer::from_str(text),
+                    env.kind,
+                    source,
+                ),
             },
             Err(e) => self.document_error(&source, format!("not a Kubernetes object: {e}")),
         }
@@ -229,18 +250,30 @@ impl Loader {
 
     fn json_items(&mut self, items: Vec<&RawValue>, source: &Source) {
         for (i, item) in items.into_iter().enumerate() {
-            let source = Source { item: Some(i), ..source.clone() };
+            let source = Source {
+                item: Some(i),
+                ..source.clone()
+            };
             let kind = serde_json::from_str::<Envelope<serde::de::IgnoredAny>>(item.get())
                 .map(|e| e.kind)
                 .unwrap_or_default();
-            self.decode(&mut serde_json::Deserializer::from_str(item.get()), kind, source);
+            self.decode(
+                &mut serde_json::Deserializer::from_str(item.get()),
+                kind,
+                source,
+            );
         }
     }
 
     fn load_yaml(&mut self, file: &Arc<str>, text: &str) {
         for (document, (line, doc)) in split_yaml(text).into_iter().enumerate() {
             self.summary.documents += 1;
-            let source = Source { file: file.clone(), document, item: None, line: Some(line) };
+            let source = Source {
+                file: file.clone(),
+                document,
+                item: None,
+                line: Some(line),
+            };
             let options = yaml_options(doc.len());
             match serde_saphyr::from_str_with_options::<serde_json::Value>(doc, options) {
                 Ok(value) => self.yaml_value(value, source),
@@ -249,7 +282,10 @@ impl Loader {
                     self.summary.failed += 1;
                     self.diagnostics.push(Diagnostic {
                         severity: Severity::Error,
-                        source: Source { line: at.or(Some(line)), ..source },
+                        source: Source {
+                            line: at.or(Some(line)),
+                            ..source
+                        },
                         object: None,
                         field: None,
                         message: format!("invalid YAML: {}", yaml_message(&e)),
@@ -265,7 +301,11 @@ impl Loader {
             Value::Null => {}
             Value::Array(items) => self.value_items(items, &source),
             Value::Object(mut map) => {
-                let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+                let kind = map
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 if is_list_kind(&kind)
                     && let Some(Value::Array(items)) = map.remove("items")
                 {
@@ -274,14 +314,28 @@ impl Loader {
                 }
                 self.decode(Value::Object(map), kind, source);
             }
-            _ => self.document_error(&source, "not a Kubernetes object (expected a mapping)".into()),
+            _ => self.document_error(
+                &source,
+                "not a Kubernetes object (expected a mapping)".into(),
+            ),
         }
     }
 
     fn value_items(&mut self, items: Vec<serde_json::Value>, source: &Source) {
         for (i, item) in items.into_iter().enumerate() {
-            let kind = item.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_string();
-            self.decode(item, kind, Source { item: Some(i), ..source.clone() });
+            let kind = item
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .unwrap_or_default()
+                .to_string();
+            self.decode(
+                item,
+                kind,
+                Source {
+                    item: Some(i),
+                    ..source.clone()
+                },
+            );
         }
     }
 
@@ -356,7 +410,11 @@ impl Loader {
         let object_name = object.as_ref().map(Object::describe).unwrap_or(object_name);
         for p in problems {
             self.diagnostics.push(Diagnostic {
-                severity: if p.keep { Severity::Warning } else { Severity::Error },
+                severity: if p.keep {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                },
                 source: source.clone(),
                 object: Some(object_name.clone()),
                 field: Some(p.field),
@@ -366,7 +424,11 @@ impl Loader {
         match object {
             Some(object) => {
                 if deprecated {
-                    *self.summary.deprecated.entry(format!("{api_version} {kind}")).or_default() += 1;
+                    *self
+                        .summary
+                        .deprecated
+                        .entry(format!("{api_version} {kind}"))
+                        .or_default() += 1;
                     self.diagnostics.push(Diagnostic {
                         severity: Severity::Warning,
                         source,
@@ -404,7 +466,10 @@ fn kind_name(object: &Object) -> &str {
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> Error {
-    Error::Io { path: path.display().to_string(), message: e.to_string() }
+    Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
@@ -434,7 +499,8 @@ pub(crate) fn split_yaml(text: &str) -> Vec<(usize, &str)> {
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let bare = line.trim_end_matches(['\n', '\r']);
         let is_marker = |m: &str| {
-            bare.strip_prefix(m).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+            bare.strip_prefix(m)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
         };
         if is_marker("---") {
             push_doc(&mut docs, start_line, &text[start..offset]);
@@ -495,7 +561,11 @@ fn leading_ws(s: &str) -> usize {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]

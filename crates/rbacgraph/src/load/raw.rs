@@ -296,8 +296,12 @@ pub(crate) fn accepted_versions(kind: &str) -> Option<&'static [&'static str]> {
         "rbac.authorization.k8s.io/v1alpha1",
     ];
     const CORE: &[&str] = &["v1"];
-    const APPS: &[&str] =
-        &["apps/v1", "apps/v1beta2", "apps/v1beta1", "extensions/v1beta1"];
+    const APPS: &[&str] = &[
+        "apps/v1",
+        "apps/v1beta2",
+        "apps/v1beta1",
+        "extensions/v1beta1",
+    ];
     Some(match kind {
         "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => RBAC,
         "ServiceAccount" | "Pod" | "ReplicationController" | "Node" | "Namespace" | "Secret" => {
@@ -307,9 +311,7 @@ pub(crate) fn accepted_versions(kind: &str) -> Option<&'static [&'static str]> {
         "StatefulSet" => &["apps/v1", "apps/v1beta2", "apps/v1beta1"],
         "Job" => &["batch/v1"],
         "CronJob" => &["batch/v1", "batch/v1beta1", "batch/v2alpha1"],
-        "CustomResourceDefinition" => {
-            &["apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1beta1"]
-        }
+        "CustomResourceDefinition" => &["apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1beta1"],
         _ => return None,
     })
 }
@@ -324,10 +326,18 @@ pub(crate) struct FieldProblem {
 
 impl FieldProblem {
     fn error(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldProblem { field: field.into(), message: message.into(), keep: false }
+        FieldProblem {
+            field: field.into(),
+            message: message.into(),
+            keep: false,
+        }
     }
     fn warning(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldProblem { field: field.into(), message: message.into(), keep: true }
+        FieldProblem {
+            field: field.into(),
+            message: message.into(),
+            keep: true,
+        }
     }
 }
 
@@ -358,12 +368,25 @@ pub(crate) fn convert(
             name: raw.metadata.name,
             namespace,
             automount_token: raw.automount_service_account_token,
-            secrets: raw.secrets.into_iter().map(|s| s.name).filter(|s| !s.is_empty()).collect(),
+            secrets: raw
+                .secrets
+                .into_iter()
+                .map(|s| s.name)
+                .filter(|s| !s.is_empty())
+                .collect(),
             source,
         })),
         "Node" | "Namespace" => {
-            let o = NamedObject { name: raw.metadata.name, labels: raw.metadata.labels, source };
-            Some(if kind == "Node" { Object::Node(o) } else { Object::Namespace(o) })
+            let o = NamedObject {
+                name: raw.metadata.name,
+                labels: raw.metadata.labels,
+                source,
+            };
+            Some(if kind == "Node" {
+                Object::Node(o)
+            } else {
+                Object::Namespace(o)
+            })
         }
         "Secret" => Some(Object::Secret(SecretMeta {
             name: raw.metadata.name,
@@ -373,10 +396,7 @@ pub(crate) fn convert(
             source,
         })),
         "CustomResourceDefinition" => convert_crd(raw, source, &mut problems),
-        other => match WorkloadKind::parse(other) {
-            Some(wk) => Some(convert_workload(wk, raw, source, namespace)),
-            None => None,
-        },
+        other => WorkloadKind::parse(other).map(|wk| convert_workload(wk, raw, source, namespace)),
     };
     (object, problems)
 }
@@ -432,7 +452,11 @@ fn convert_rules(
     rules
 }
 
-fn convert_selector(raw: RawSelector, field: &str, problems: &mut Vec<FieldProblem>) -> LabelSelector {
+fn convert_selector(
+    raw: RawSelector,
+    field: &str,
+    problems: &mut Vec<FieldProblem>,
+) -> LabelSelector {
     let mut match_expressions = Vec::new();
     for (i, req) in raw.match_expressions.into_iter().enumerate() {
         let operator = match req.operator.as_str() {
@@ -459,9 +483,16 @@ fn convert_selector(raw: RawSelector, field: &str, problems: &mut Vec<FieldProbl
                 "values must be non-empty for In/NotIn and empty for Exists/DoesNotExist",
             ));
         }
-        match_expressions.push(SelectorRequirement { key: req.key, operator, values: req.values });
+        match_expressions.push(SelectorRequirement {
+            key: req.key,
+            operator,
+            values: req.values,
+        });
     }
-    LabelSelector { match_labels: raw.match_labels, match_expressions }
+    LabelSelector {
+        match_labels: raw.match_labels,
+        match_expressions,
+    }
 }
 
 fn convert_role(
@@ -470,7 +501,11 @@ fn convert_role(
     namespace: String,
     problems: &mut Vec<FieldProblem>,
 ) -> Option<Object> {
-    let kind = if raw.kind == "Role" { RoleKind::Role } else { RoleKind::ClusterRole };
+    let kind = if raw.kind == "Role" {
+        RoleKind::Role
+    } else {
+        RoleKind::ClusterRole
+    };
     let rules = convert_rules(raw.rules, kind, problems);
     let aggregation = match (kind, raw.aggregation_rule) {
         (RoleKind::ClusterRole, Some(agg)) => {
@@ -562,7 +597,10 @@ fn convert_binding(
             ));
         }
         if s.name.is_empty() {
-            problems.push(FieldProblem::warning(format!("subjects[{i}].name"), "is required"));
+            problems.push(FieldProblem::warning(
+                format!("subjects[{i}].name"),
+                "is required",
+            ));
         }
         if subject_kind == SubjectKind::ServiceAccount
             && s.namespace.is_empty()
@@ -585,7 +623,11 @@ fn convert_binding(
         kind,
         name: raw.metadata.name,
         namespace: (kind == BindingKind::RoleBinding).then_some(namespace),
-        role_ref: RoleRef { kind: role_ref.kind, name: role_ref.name, api_group: role_ref.api_group },
+        role_ref: RoleRef {
+            kind: role_ref.kind,
+            name: role_ref.name,
+            api_group: role_ref.api_group,
+        },
         subjects,
         api_version: raw.api_version,
         source,
@@ -628,7 +670,12 @@ fn convert_crd(raw: RawObject, source: Source, problems: &mut Vec<FieldProblem>)
     }))
 }
 
-fn convert_containers(raw: Vec<RawContainer>, init: bool, out: &mut Vec<Container>, secrets: &mut Vec<String>) {
+fn convert_containers(
+    raw: Vec<RawContainer>,
+    init: bool,
+    out: &mut Vec<Container>,
+    secrets: &mut Vec<String>,
+) {
     for c in raw {
         for e in c.env {
             if let Some(r) = e.value_from.and_then(|v| v.secret_key_ref) {
@@ -655,8 +702,18 @@ fn convert_pod_spec(spec: RawSpec) -> PodTemplate {
     let mut containers = Vec::new();
     let mut secret_refs = Vec::new();
     convert_containers(spec.containers, false, &mut containers, &mut secret_refs);
-    convert_containers(spec.init_containers, true, &mut containers, &mut secret_refs);
-    convert_containers(spec.ephemeral_containers, true, &mut containers, &mut secret_refs);
+    convert_containers(
+        spec.init_containers,
+        true,
+        &mut containers,
+        &mut secret_refs,
+    );
+    convert_containers(
+        spec.ephemeral_containers,
+        true,
+        &mut containers,
+        &mut secret_refs,
+    );
     let mut host_paths = Vec::new();
     for v in spec.volumes {
         if let Some(h) = v.host_path {
@@ -687,7 +744,12 @@ fn convert_pod_spec(spec: RawSpec) -> PodTemplate {
     }
 }
 
-fn convert_workload(kind: WorkloadKind, raw: RawObject, source: Source, namespace: String) -> Object {
+fn convert_workload(
+    kind: WorkloadKind,
+    raw: RawObject,
+    source: Source,
+    namespace: String,
+) -> Object {
     let spec = match kind {
         WorkloadKind::Pod => raw.spec,
         WorkloadKind::CronJob => raw

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::{ObjectRef, SubjectRef};
 use crate::graph::{BindingId, RbacGraph, RoleResolution, SubjectKey};
-use crate::matching::{mismatches, rule_allows, Mismatch};
+use crate::matching::{Mismatch, mismatches, rule_allows};
 use crate::model::{BindingKind, PolicyRule, SubjectKind};
 use crate::request::{Identity, Request, SYSTEM_MASTERS};
 
@@ -24,6 +24,10 @@ pub struct Decision {
 }
 
 /// One reason a request is allowed.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "answers are read, not moved in bulk"
+)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Reason {
@@ -148,7 +152,9 @@ impl RbacGraph {
     pub fn authorize(&self, identity: &Identity, request: &Request) -> Decision {
         let mut decision = Decision::default();
         if identity.is_superuser() {
-            decision.reasons.push(Reason::PrivilegedGroup { group: SYSTEM_MASTERS.into() });
+            decision.reasons.push(Reason::PrivilegedGroup {
+                group: SYSTEM_MASTERS.into(),
+            });
         }
         let mut applicable = self.applicable_bindings(identity);
         // The authorizer visits all ClusterRoleBindings, then RoleBindings.
@@ -181,7 +187,8 @@ impl RbacGraph {
     }
 
     fn is_role_binding(&self, b: BindingId) -> bool {
-        self.binding(b).is_some_and(|x| x.kind == BindingKind::RoleBinding)
+        self.binding(b)
+            .is_some_and(|x| x.kind == BindingKind::RoleBinding)
     }
 
     /// A ClusterRoleBinding applies everywhere; a RoleBinding only to
@@ -217,13 +224,22 @@ impl RbacGraph {
                 Some(RoleResolution::Resolved { .. }) => self.bound_role(b).map(|(_, r)| &r.rules),
                 Some(RoleResolution::Missing) => {
                     let message = format!("{binding} applies to you but {role} does not exist");
-                    out.push(NearMiss { reason: MissReason::MissingRole, binding, role, rule_index: None, message });
+                    out.push(NearMiss {
+                        reason: MissReason::MissingRole,
+                        binding,
+                        role,
+                        rule_index: None,
+                        message,
+                    });
                     continue;
                 }
                 Some(RoleResolution::Invalid { reason }) => {
-                    let message = format!("{binding} applies to you but its roleRef is invalid: {reason}");
+                    let message =
+                        format!("{binding} applies to you but its roleRef is invalid: {reason}");
                     out.push(NearMiss {
-                        reason: MissReason::InvalidRoleRef { detail: reason.clone() },
+                        reason: MissReason::InvalidRoleRef {
+                            detail: reason.clone(),
+                        },
                         binding,
                         role,
                         rule_index: None,
@@ -235,11 +251,15 @@ impl RbacGraph {
             };
             let Some(rules) = rules else { continue };
             if !in_scope {
-                let Some(i) = rules.iter().position(|r| rule_allows(r, request)) else { continue };
+                let Some(i) = rules.iter().position(|r| rule_allows(r, request)) else {
+                    continue;
+                };
                 let binding_ns = binding.namespace.clone().unwrap_or_default();
                 let (reason, message) = if ns.is_empty() {
                     (
-                        MissReason::RoleBindingScope { binding_namespace: binding_ns.clone() },
+                        MissReason::RoleBindingScope {
+                            binding_namespace: binding_ns.clone(),
+                        },
                         format!(
                             "{binding} grants this through {role} rule {i}, but only inside namespace \
                              {binding_ns}; cluster-scoped, all-namespace and non-resource requests \
@@ -258,7 +278,13 @@ impl RbacGraph {
                         ),
                     )
                 };
-                out.push(NearMiss { reason, binding, role, rule_index: Some(i), message });
+                out.push(NearMiss {
+                    reason,
+                    binding,
+                    role,
+                    rule_index: Some(i),
+                    message,
+                });
                 continue;
             }
             for (i, rule) in rules.iter().enumerate() {
@@ -267,7 +293,10 @@ impl RbacGraph {
                     continue;
                 }
                 let mismatch = m.remove(0);
-                let message = format!("{binding} → {role} rule {i} {}", explain_mismatch(&mismatch, request));
+                let message = format!(
+                    "{binding} → {role} rule {i} {}",
+                    explain_mismatch(&mismatch, request)
+                );
                 out.push(NearMiss {
                     reason: MissReason::Rule { mismatch },
                     binding: binding.clone(),
@@ -278,9 +307,15 @@ impl RbacGraph {
             }
         }
         if let Some((_, name)) = identity.service_account() {
-            let key = SubjectKey { kind: SubjectKind::ServiceAccount, name: name.to_string(), namespace: String::new() };
+            let key = SubjectKey {
+                kind: SubjectKind::ServiceAccount,
+                name: name.to_string(),
+                namespace: String::new(),
+            };
             for (b, _) in self.bindings_of(&key) {
-                let Some((_, role)) = self.bound_role(b) else { continue };
+                let Some((_, role)) = self.bound_role(b) else {
+                    continue;
+                };
                 if !role.rules.iter().any(|r| rule_allows(r, request)) || self.is_role_binding(b) {
                     continue;
                 }
@@ -319,13 +354,19 @@ fn explain_mismatch(m: &Mismatch, request: &Request) -> String {
         (Mismatch::Resource, Request::Resource(r)) => {
             format!("matches all but the resource `{}`", r.resource)
         }
-        (Mismatch::ResourceNames { allowed }, Request::Resource(r)) if r.name.is_empty() => format!(
-            "is limited to resourceNames [{}], which never match a request without a name \
+        (Mismatch::ResourceNames { allowed }, Request::Resource(r)) if r.name.is_empty() => {
+            format!(
+                "is limited to resourceNames [{}], which never match a request without a name \
              (create, list, watch, deletecollection)",
-            allowed.join(", ")
-        ),
+                allowed.join(", ")
+            )
+        }
         (Mismatch::ResourceNames { allowed }, Request::Resource(r)) => {
-            format!("is limited to resourceNames [{}], not `{}`", allowed.join(", "), r.name)
+            format!(
+                "is limited to resourceNames [{}], not `{}`",
+                allowed.join(", "),
+                r.name
+            )
         }
         (Mismatch::NonResourceUrl, Request::NonResource(r)) => {
             format!("matches the verb but no URL covers `{}`", r.path)
@@ -333,7 +374,9 @@ fn explain_mismatch(m: &Mismatch, request: &Request) -> String {
         (Mismatch::WrongRequestType, Request::NonResource(_)) => {
             "is a resource rule; this is a non-resource URL request".into()
         }
-        (Mismatch::WrongRequestType, _) => "is a non-resource URL rule; this is a resource request".into(),
+        (Mismatch::WrongRequestType, _) => {
+            "is a non-resource URL rule; this is a resource request".into()
+        }
         _ => "does not match".into(),
     }
 }

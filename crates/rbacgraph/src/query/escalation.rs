@@ -9,11 +9,11 @@
 use serde::Serialize;
 
 use super::authorize::Decision;
+use crate::RBAC_GROUP;
 use crate::graph::RbacGraph;
-use crate::matching::{url_form_matches, ALL};
+use crate::matching::{ALL, url_form_matches};
 use crate::model::{Binding, BindingKind, PolicyRule, Role, RoleKind};
 use crate::request::{Identity, Request};
-use crate::RBAC_GROUP;
 
 /// Whether `owner` covers every permission of `servant`; returns the
 /// uncovered atoms. Each servant rule is broken into atoms (one group,
@@ -45,11 +45,16 @@ fn breakdown(rule: &PolicyRule) -> Vec<PolicyRule> {
     for group in &rule.api_groups {
         for resource in &rule.resources {
             for verb in &rule.verbs {
-                let atom = PolicyRule::resource([verb.as_str()], [group.as_str()], [resource.as_str()]);
+                let atom =
+                    PolicyRule::resource([verb.as_str()], [group.as_str()], [resource.as_str()]);
                 if rule.resource_names.is_empty() {
                     out.push(atom);
                 } else {
-                    out.extend(rule.resource_names.iter().map(|n| atom.clone().with_names([n.as_str()])));
+                    out.extend(
+                        rule.resource_names
+                            .iter()
+                            .map(|n| atom.clone().with_names([n.as_str()])),
+                    );
                 }
             }
         }
@@ -68,19 +73,33 @@ fn has(list: &[String], item: &str) -> bool {
 
 /// Whether one owner rule covers one atom. See: `policy_comparator.go :: ruleCovers`.
 fn rule_covers(owner: &PolicyRule, atom: &PolicyRule) -> bool {
-    let verbs = atom.verbs.iter().all(|v| has(&owner.verbs, ALL) || has(&owner.verbs, v));
-    let groups = atom.api_groups.iter().all(|g| has(&owner.api_groups, ALL) || has(&owner.api_groups, g));
-    let resources = atom.resources.iter().all(|r| resource_covers(&owner.resources, r));
+    let verbs = atom
+        .verbs
+        .iter()
+        .all(|v| has(&owner.verbs, ALL) || has(&owner.verbs, v));
+    let groups = atom
+        .api_groups
+        .iter()
+        .all(|g| has(&owner.api_groups, ALL) || has(&owner.api_groups, g));
+    let resources = atom
+        .resources
+        .iter()
+        .all(|r| resource_covers(&owner.resources, r));
     let names = if atom.resource_names.is_empty() {
         owner.resource_names.is_empty()
     } else {
         owner.resource_names.is_empty()
-            || atom.resource_names.iter().all(|n| has(&owner.resource_names, n))
+            || atom
+                .resource_names
+                .iter()
+                .all(|n| has(&owner.resource_names, n))
     };
-    let urls = atom
-        .non_resource_urls
-        .iter()
-        .all(|u| owner.non_resource_urls.iter().any(|o| non_resource_url_covers(o, u)));
+    let urls = atom.non_resource_urls.iter().all(|u| {
+        owner
+            .non_resource_urls
+            .iter()
+            .any(|o| non_resource_url_covers(o, u))
+    });
     verbs && groups && resources && names && urls
 }
 
@@ -162,7 +181,9 @@ fn write_request(op: WriteOp, resource: &str, namespace: &str, name: &str) -> Re
         WriteOp::Update => "update",
     };
     let name = if op == WriteOp::Create { "" } else { name };
-    Request::resource(verb, RBAC_GROUP, resource).in_namespace(namespace).named(name)
+    Request::resource(verb, RBAC_GROUP, resource)
+        .in_namespace(namespace)
+        .named(name)
 }
 
 impl RbacGraph {
@@ -189,7 +210,10 @@ impl RbacGraph {
             });
             let decision = self.authorize(identity, &escalate);
             if decision.allowed {
-                EscalationVerdict::Verb { verb: "escalate".into(), decision: Box::new(decision) }
+                EscalationVerdict::Verb {
+                    verb: "escalate".into(),
+                    decision: Box::new(decision),
+                }
             } else {
                 let held = self.rules_for(identity, &namespace);
                 let owner: Vec<PolicyRule> = held.rules.into_iter().map(|r| r.rule).collect();
@@ -203,12 +227,20 @@ impl RbacGraph {
                 if ok {
                     EscalationVerdict::Covered
                 } else {
-                    EscalationVerdict::Forbidden { missing, errors: held.errors }
+                    EscalationVerdict::Forbidden {
+                        missing,
+                        errors: held.errors,
+                    }
                 }
             }
         };
-        let allowed = authorization.allowed && !matches!(escalation, EscalationVerdict::Forbidden { .. });
-        WriteCheck { allowed, authorization, escalation }
+        let allowed =
+            authorization.allowed && !matches!(escalation, EscalationVerdict::Forbidden { .. });
+        WriteCheck {
+            allowed,
+            authorization,
+            escalation,
+        }
     }
 
     /// May `identity` create or update `binding`? Authorized normally, then:
@@ -216,9 +248,17 @@ impl RbacGraph {
     /// in the binding's namespace); or the role's rules are covered by the
     /// writer's RBAC rules in the binding's namespace. A binding to a role
     /// that does not exist needs `bind`.
-    pub fn check_binding_write(&self, identity: &Identity, binding: &Binding, op: WriteOp) -> WriteCheck {
+    pub fn check_binding_write(
+        &self,
+        identity: &Identity,
+        binding: &Binding,
+        op: WriteOp,
+    ) -> WriteCheck {
         let (resource, namespace) = match binding.kind {
-            BindingKind::RoleBinding => ("rolebindings", binding.namespace.clone().unwrap_or_default()),
+            BindingKind::RoleBinding => (
+                "rolebindings",
+                binding.namespace.clone().unwrap_or_default(),
+            ),
             BindingKind::ClusterRoleBinding => ("clusterrolebindings", String::new()),
         };
         let request = write_request(op, resource, &namespace, &binding.name);
@@ -226,17 +266,28 @@ impl RbacGraph {
         let escalation = if identity.is_superuser() {
             EscalationVerdict::Superuser
         } else {
-            let role_resource = if binding.role_ref.kind == "Role" { "roles" } else { "clusterroles" };
-            let group =
-                if binding.role_ref.api_group.is_empty() { RBAC_GROUP } else { binding.role_ref.api_group.as_str() };
+            let role_resource = if binding.role_ref.kind == "Role" {
+                "roles"
+            } else {
+                "clusterroles"
+            };
+            let group = if binding.role_ref.api_group.is_empty() {
+                RBAC_GROUP
+            } else {
+                binding.role_ref.api_group.as_str()
+            };
             let bind = Request::resource("bind", group, role_resource)
                 .in_namespace(&namespace)
                 .named(&binding.role_ref.name);
             let decision = self.authorize(identity, &bind);
             if decision.allowed {
-                EscalationVerdict::Verb { verb: "bind".into(), decision: Box::new(decision) }
+                EscalationVerdict::Verb {
+                    verb: "bind".into(),
+                    decision: Box::new(decision),
+                }
             } else {
-                match self.role_for_ref(&binding.role_ref.kind, &namespace, &binding.role_ref.name) {
+                match self.role_for_ref(&binding.role_ref.kind, &namespace, &binding.role_ref.name)
+                {
                     None => EscalationVerdict::Forbidden {
                         missing: Vec::new(),
                         errors: vec![format!(
@@ -246,19 +297,28 @@ impl RbacGraph {
                     },
                     Some(role) => {
                         let held = self.rules_for(identity, &namespace);
-                        let owner: Vec<PolicyRule> = held.rules.into_iter().map(|r| r.rule).collect();
+                        let owner: Vec<PolicyRule> =
+                            held.rules.into_iter().map(|r| r.rule).collect();
                         let (ok, missing) = covers(&owner, &role.rules);
                         if ok {
                             EscalationVerdict::Covered
                         } else {
-                            EscalationVerdict::Forbidden { missing, errors: held.errors }
+                            EscalationVerdict::Forbidden {
+                                missing,
+                                errors: held.errors,
+                            }
                         }
                     }
                 }
             }
         };
-        let allowed = authorization.allowed && !matches!(escalation, EscalationVerdict::Forbidden { .. });
-        WriteCheck { allowed, authorization, escalation }
+        let allowed =
+            authorization.allowed && !matches!(escalation, EscalationVerdict::Forbidden { .. });
+        WriteCheck {
+            allowed,
+            authorization,
+            escalation,
+        }
     }
 
     /// The role a roleRef names, resolved in `namespace` for a Role.
@@ -268,6 +328,9 @@ impl RbacGraph {
             "ClusterRole" => (RoleKind::ClusterRole, None),
             _ => return None,
         };
-        self.roles.iter().rev().find(|r| r.kind == kind && r.name == name && r.namespace.as_deref() == ns)
+        self.roles
+            .iter()
+            .rev()
+            .find(|r| r.kind == kind && r.name == name && r.namespace.as_deref() == ns)
     }
 }

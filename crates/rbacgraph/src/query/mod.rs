@@ -29,7 +29,11 @@ pub struct ObjectRef {
 
 impl std::fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::model::describe(&self.kind, self.namespace.as_deref(), &self.name))
+        f.write_str(&crate::model::describe(
+            &self.kind,
+            self.namespace.as_deref(),
+            &self.name,
+        ))
     }
 }
 
@@ -49,23 +53,39 @@ pub struct SubjectRef {
 impl SubjectRef {
     /// A User.
     pub fn user(name: &str) -> Self {
-        SubjectRef { kind: "User".into(), name: name.into(), namespace: None }
+        SubjectRef {
+            kind: "User".into(),
+            name: name.into(),
+            namespace: None,
+        }
     }
 
     /// A Group.
     pub fn group(name: &str) -> Self {
-        SubjectRef { kind: "Group".into(), name: name.into(), namespace: None }
+        SubjectRef {
+            kind: "Group".into(),
+            name: name.into(),
+            namespace: None,
+        }
     }
 
     /// A ServiceAccount.
     pub fn service_account(namespace: &str, name: &str) -> Self {
-        SubjectRef { kind: "ServiceAccount".into(), name: name.into(), namespace: Some(namespace.into()) }
+        SubjectRef {
+            kind: "ServiceAccount".into(),
+            name: name.into(),
+            namespace: Some(namespace.into()),
+        }
     }
 
     pub(crate) fn from_key(key: &crate::graph::SubjectKey) -> Self {
         match key.kind {
             SubjectKind::ServiceAccount => SubjectRef::service_account(&key.namespace, &key.name),
-            _ => SubjectRef { kind: key.kind.as_str().into(), name: key.name.clone(), namespace: None },
+            _ => SubjectRef {
+                kind: key.kind.as_str().into(),
+                name: key.name.clone(),
+                namespace: None,
+            },
         }
     }
 }
@@ -89,7 +109,12 @@ impl RbacGraph {
                 namespace: b.namespace.clone(),
                 source: Some(b.source.clone()),
             },
-            None => ObjectRef { kind: "Binding".into(), name: String::new(), namespace: None, source: None },
+            None => ObjectRef {
+                kind: "Binding".into(),
+                name: String::new(),
+                namespace: None,
+                source: None,
+            },
         }
     }
 
@@ -102,7 +127,12 @@ impl RbacGraph {
                 namespace: r.namespace.clone(),
                 source: Some(r.source.clone()),
             },
-            None => ObjectRef { kind: "Role".into(), name: String::new(), namespace: None, source: None },
+            None => ObjectRef {
+                kind: "Role".into(),
+                name: String::new(),
+                namespace: None,
+                source: None,
+            },
         }
     }
 
@@ -115,17 +145,28 @@ impl RbacGraph {
             Some(b) => ObjectRef {
                 kind: b.role_ref.kind.clone(),
                 name: b.role_ref.name.clone(),
-                namespace: (b.role_ref.kind == "Role").then(|| b.namespace.clone()).flatten(),
+                namespace: (b.role_ref.kind == "Role")
+                    .then(|| b.namespace.clone())
+                    .flatten(),
                 source: None,
             },
-            None => ObjectRef { kind: "Role".into(), name: String::new(), namespace: None, source: None },
+            None => ObjectRef {
+                kind: "Role".into(),
+                name: String::new(),
+                namespace: None,
+                source: None,
+            },
         }
     }
 
     /// The error upstream reports for an unresolvable roleRef, if any.
     pub(crate) fn resolution_error(&self, id: BindingId) -> Option<String> {
         let binding = self.binding(id)?;
-        let what = crate::model::describe(binding.kind.as_str(), binding.namespace.as_deref(), &binding.name);
+        let what = crate::model::describe(
+            binding.kind.as_str(),
+            binding.namespace.as_deref(),
+            &binding.name,
+        );
         match self.resolution(id)? {
             RoleResolution::Resolved { .. } => None,
             RoleResolution::Missing => Some(format!(

@@ -42,7 +42,9 @@ impl RulesFor {
 
     /// Rules with at least one non-resource URL (`nonResourceRules`).
     pub fn non_resource_rules(&self) -> impl Iterator<Item = &EffectiveRule> {
-        self.rules.iter().filter(|r| !r.rule.non_resource_urls.is_empty())
+        self.rules
+            .iter()
+            .filter(|r| !r.rule.non_resource_urls.is_empty())
     }
 }
 

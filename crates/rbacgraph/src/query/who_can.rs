@@ -8,7 +8,7 @@ use super::{ObjectRef, SubjectRef};
 use crate::graph::{BindingId, RbacGraph, RoleId, SubjectKey};
 use crate::matching::rule_allows;
 use crate::model::{BindingKind, Scope, Subject, SubjectKind};
-use crate::request::{split_service_account, Identity, Request, SYSTEM_MASTERS};
+use crate::request::{Identity, Request, SYSTEM_MASTERS, split_service_account};
 
 /// A who-can question.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +28,11 @@ pub struct WhoCanQuery {
 impl WhoCanQuery {
     /// Subjects as bound, in the request's namespace.
     pub fn new(request: Request) -> Self {
-        WhoCanQuery { request, all_namespaces: false, expand: false }
+        WhoCanQuery {
+            request,
+            all_namespaces: false,
+            expand: false,
+        }
     }
 
     /// Sets all-namespaces mode.
@@ -100,7 +104,11 @@ impl RbacGraph {
     /// resolution errors.
     ///
     /// See: `plugin/pkg/auth/authorizer/rbac/subject_locator.go :: AllowedSubjects`.
-    pub fn allowing_bindings(&self, request: &Request, all_namespaces: bool) -> (Vec<AllowingBinding>, Vec<String>) {
+    pub fn allowing_bindings(
+        &self,
+        request: &Request,
+        all_namespaces: bool,
+    ) -> (Vec<AllowingBinding>, Vec<String>) {
         let mut out = Vec::new();
         let mut errors = Vec::new();
         let mut visit = |b: BindingId| match self.bound_role(b) {
@@ -113,7 +121,11 @@ impl RbacGraph {
                     .map(|(i, _)| i)
                     .collect();
                 if !rules.is_empty() {
-                    out.push(AllowingBinding { binding: b, role: role_id, rules });
+                    out.push(AllowingBinding {
+                        binding: b,
+                        role: role_id,
+                        rules,
+                    });
                 }
             }
             None => errors.extend(self.resolution_error(b)),
@@ -141,7 +153,9 @@ impl RbacGraph {
     /// only for resource requests on namespaced (or unknown) resources.
     fn role_bindings_can_grant(&self, request: &Request) -> bool {
         match request {
-            Request::Resource(r) => self.discovery.scope(&r.api_group, &r.resource) != Some(Scope::Cluster),
+            Request::Resource(r) => {
+                self.discovery.scope(&r.api_group, &r.resource) != Some(Scope::Cluster)
+            }
             Request::NonResource(_) => false,
         }
     }
@@ -206,20 +220,35 @@ impl RbacGraph {
     }
 
     fn grant(&self, a: &AllowingBinding, via: Option<SubjectRef>) -> Grant {
-        Grant { binding: self.binding_ref(a.binding), role: self.role_ref(a.role), rules: a.rules.clone(), via }
+        Grant {
+            binding: self.binding_ref(a.binding),
+            role: self.role_ref(a.role),
+            rules: a.rules.clone(),
+            via,
+        }
     }
 
     fn bound_subjects(&self, allowing: &[AllowingBinding]) -> Vec<SubjectGrants> {
-        let mut out = vec![SubjectGrants { subject: SubjectRef::group(SYSTEM_MASTERS), grants: Vec::new() }];
+        let mut out = vec![SubjectGrants {
+            subject: SubjectRef::group(SYSTEM_MASTERS),
+            grants: Vec::new(),
+        }];
         let mut index: HashMap<SubjectRef, usize> = HashMap::new();
         index.insert(SubjectRef::group(SYSTEM_MASTERS), 0);
         for a in allowing {
-            let Some(binding) = self.binding(a.binding) else { continue };
+            let Some(binding) = self.binding(a.binding) else {
+                continue;
+            };
             for s in &binding.subjects {
-                let Some(subject) = self.report_subject(a.binding, s) else { continue };
+                let Some(subject) = self.report_subject(a.binding, s) else {
+                    continue;
+                };
                 let grant = self.grant(a, None);
                 let i = *index.entry(subject.clone()).or_insert_with(|| {
-                    out.push(SubjectGrants { subject, grants: Vec::new() });
+                    out.push(SubjectGrants {
+                        subject,
+                        grants: Vec::new(),
+                    });
                     out.len() - 1
                 });
                 if !out[i].grants.contains(&grant) {
@@ -257,13 +286,19 @@ impl RbacGraph {
         let mut by_username: HashMap<String, Vec<(usize, SubjectRef)>> = HashMap::new();
         let mut by_group: HashMap<&str, Vec<(usize, SubjectRef)>> = HashMap::new();
         for (ai, a) in allowing.iter().enumerate() {
-            let Some(binding) = self.binding(a.binding) else { continue };
+            let Some(binding) = self.binding(a.binding) else {
+                continue;
+            };
             let ns = binding.namespace.as_deref().unwrap_or("");
             for s in &binding.subjects {
-                let Some(key) = crate::graph::subject_key(s, binding.kind, ns) else { continue };
+                let Some(key) = crate::graph::subject_key(s, binding.kind, ns) else {
+                    continue;
+                };
                 let via = SubjectRef::from_key(&key);
                 match key.kind {
-                    SubjectKind::Group => by_group.entry(s.name.as_str()).or_default().push((ai, via)),
+                    SubjectKind::Group => {
+                        by_group.entry(s.name.as_str()).or_default().push((ai, via))
+                    }
                     _ => {
                         if let Some(u) = key.username() {
                             by_username.entry(u).or_default().push((ai, via));
@@ -289,8 +324,14 @@ impl RbacGraph {
             }
             hits.sort();
             hits.dedup();
-            let grants = hits.into_iter().map(|(ai, via)| self.grant(&allowing[*ai], Some(via.clone()))).collect();
-            out.push(SubjectGrants { subject: principal, grants });
+            let grants = hits
+                .into_iter()
+                .map(|(ai, via)| self.grant(&allowing[*ai], Some(via.clone())))
+                .collect();
+            out.push(SubjectGrants {
+                subject: principal,
+                grants,
+            });
         }
         out
     }
@@ -298,8 +339,16 @@ impl RbacGraph {
     /// The subject key of a principal (for graph lookups).
     pub fn principal_key(principal: &SubjectRef) -> SubjectKey {
         match &principal.namespace {
-            Some(ns) => SubjectKey { kind: SubjectKind::ServiceAccount, name: principal.name.clone(), namespace: ns.clone() },
-            None => SubjectKey { kind: SubjectKind::parse(&principal.kind), name: principal.name.clone(), namespace: String::new() },
+            Some(ns) => SubjectKey {
+                kind: SubjectKind::ServiceAccount,
+                name: principal.name.clone(),
+                namespace: ns.clone(),
+            },
+            None => SubjectKey {
+                kind: SubjectKind::parse(&principal.kind),
+                name: principal.name.clone(),
+                namespace: String::new(),
+            },
         }
     }
 }
