@@ -472,15 +472,17 @@ fn io_error(path: &Path, e: &std::io::Error) -> Error {
     }
 }
 
+/// Collects manifest files under `dir`. Symbolic links to directories are
+/// not followed (a link cycle would never end); links to files are read.
 fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
             collect_files(&path, out)?;
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
+        } else if path.is_file()
+            && matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+        {
             out.push(path);
         }
     }
