@@ -52,10 +52,15 @@ pub struct SubjectKey {
 }
 
 impl SubjectKey {
-    /// The user name this subject matches, for User and ServiceAccount.
+    /// The user name this subject matches, for User and ServiceAccount. A
+    /// ServiceAccount without a namespace (one in a ClusterRoleBinding)
+    /// matches no user at all: `appliesToUser` returns false when the
+    /// defaulted namespace is empty (rbac-semantics.md §3.2), so it must not
+    /// match the literal user name `system:serviceaccount::NAME`.
     pub fn username(&self) -> Option<String> {
         match self.kind {
             SubjectKind::User => Some(self.name.clone()),
+            SubjectKind::ServiceAccount if self.namespace.is_empty() => None,
             SubjectKind::ServiceAccount => {
                 Some(service_account_username(&self.namespace, &self.name))
             }
@@ -275,6 +280,8 @@ pub struct RbacGraph {
     pub(crate) discovery: Discovery,
     pub(crate) graph: StableDiGraph<GraphNode, GraphEdge>,
     pub(crate) role_nodes: Vec<NodeIndex>,
+    /// Roles by (kind, namespace or "", name).
+    pub(crate) role_index: HashMap<(RoleKind, String, String), RoleId>,
     pub(crate) binding_nodes: Vec<NodeIndex>,
     pub(crate) subject_nodes: HashMap<SubjectKey, NodeIndex>,
     /// User and ServiceAccount subject nodes by the user name they match.
@@ -323,6 +330,7 @@ impl RbacGraph {
             discovery: Discovery::default(),
             graph: StableDiGraph::new(),
             role_nodes: Vec::new(),
+            role_index: HashMap::new(),
             binding_nodes: Vec::new(),
             subject_nodes: HashMap::new(),
             by_username: HashMap::new(),
@@ -354,10 +362,23 @@ impl RbacGraph {
     }
 
     fn index_roles(&mut self) {
-        for i in 0..self.roles.len() {
+        for (i, r) in self.roles.iter().enumerate() {
             let node = self.graph.add_node(GraphNode::Role(RoleId(i as u32)));
             self.role_nodes.push(node);
+            let key = (
+                r.kind,
+                r.namespace.clone().unwrap_or_default(),
+                r.name.clone(),
+            );
+            self.role_index.insert(key, RoleId(i as u32));
         }
+    }
+
+    /// The role of this kind, namespace (`""` for a ClusterRole) and name.
+    pub fn role_id(&self, kind: RoleKind, namespace: &str, name: &str) -> Option<RoleId> {
+        self.role_index
+            .get(&(kind, namespace.to_string(), name.to_string()))
+            .copied()
     }
 
     /// Computes every aggregated ClusterRole's rules as the aggregation
@@ -478,24 +499,15 @@ impl RbacGraph {
     }
 
     fn index_bindings(&mut self) {
-        let mut role_index: HashMap<(RoleKind, &str, &str), RoleId> = HashMap::new();
-        for (i, r) in self.roles.iter().enumerate() {
-            role_index.insert(
-                (r.kind, r.namespace.as_deref().unwrap_or(""), &r.name),
-                RoleId(i as u32),
-            );
-        }
         let mut resolution = Vec::with_capacity(self.bindings.len());
         let mut dangling = Vec::new();
         for b in &self.bindings {
             let ns = b.namespace.as_deref().unwrap_or("");
             let res = match (b.kind, b.role_ref.kind.as_str()) {
                 (BindingKind::RoleBinding, "Role") => {
-                    role_index.get(&(RoleKind::Role, ns, b.role_ref.name.as_str()))
+                    self.role_id(RoleKind::Role, ns, &b.role_ref.name)
                 }
-                (_, "ClusterRole") => {
-                    role_index.get(&(RoleKind::ClusterRole, "", b.role_ref.name.as_str()))
-                }
+                (_, "ClusterRole") => self.role_id(RoleKind::ClusterRole, "", &b.role_ref.name),
                 (BindingKind::ClusterRoleBinding, "Role") => {
                     resolution.push(RoleResolution::Invalid {
                         reason: "a ClusterRoleBinding cannot reference a Role".into(),
@@ -510,7 +522,7 @@ impl RbacGraph {
                 }
             };
             match res {
-                Some(&role) => resolution.push(RoleResolution::Resolved { role }),
+                Some(role) => resolution.push(RoleResolution::Resolved { role }),
                 None => {
                     dangling.push(Diagnostic {
                         severity: Severity::Warning,
@@ -852,8 +864,9 @@ impl RbacGraph {
 
 /// The subject node a binding subject refers to; `None` for kinds that never
 /// match. A ServiceAccount subject without a namespace takes a RoleBinding's
-/// namespace; in a ClusterRoleBinding it keeps `""` (and matches only the
-/// user name `system:serviceaccount::NAME`, exactly as upstream).
+/// namespace; in a ClusterRoleBinding it keeps `""` and matches no one
+/// (`appliesToUser` rejects an empty namespace; rbac-semantics.md §3.2 —
+/// see [`SubjectKey::username`]).
 ///
 /// See: `pkg/registry/rbac/validation/rule.go :: appliesToUser`,
 /// `serviceaccount/util.go :: MatchesUsername`.

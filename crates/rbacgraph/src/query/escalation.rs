@@ -13,7 +13,7 @@ use crate::RBAC_GROUP;
 use crate::graph::RbacGraph;
 use crate::matching::{ALL, url_form_matches};
 use crate::model::{Binding, BindingKind, PolicyRule, Role, RoleKind};
-use crate::request::{Identity, Request};
+use crate::request::{Identity, Request, ResourceRequest};
 
 /// Whether `owner` covers every permission of `servant`; returns the
 /// uncovered atoms. Each servant rule is broken into atoms (one group,
@@ -196,51 +196,22 @@ impl RbacGraph {
             RoleKind::Role => ("roles", role.namespace.clone().unwrap_or_default()),
             RoleKind::ClusterRole => ("clusterroles", String::new()),
         };
-        let request = write_request(op, resource, &namespace, &role.name);
-        let authorization = self.authorize(identity, &request);
-        let escalation = if identity.is_superuser() {
-            EscalationVerdict::Superuser
-        } else {
-            let escalate = Request::Resource(crate::request::ResourceRequest {
-                verb: "escalate".into(),
-                ..match request {
-                    Request::Resource(r) => r,
-                    Request::NonResource(_) => crate::request::ResourceRequest::default(),
-                }
-            });
-            let decision = self.authorize(identity, &escalate);
-            if decision.allowed {
-                EscalationVerdict::Verb {
-                    verb: "escalate".into(),
-                    decision: Box::new(decision),
-                }
-            } else {
-                let held = self.rules_for(identity, &namespace);
-                let owner: Vec<PolicyRule> = held.rules.into_iter().map(|r| r.rule).collect();
-                let mut wanted = role.rules.clone();
-                if role.aggregation.is_some() {
-                    // "must have cluster-admin privileges to use the aggregationRule"
-                    wanted.push(PolicyRule::resource(["*"], ["*"], ["*"]));
-                    wanted.push(PolicyRule::non_resource(["*"], ["*"]));
-                }
-                let (ok, missing) = covers(&owner, &wanted);
-                if ok {
-                    EscalationVerdict::Covered
-                } else {
-                    EscalationVerdict::Forbidden {
-                        missing,
-                        errors: held.errors,
-                    }
-                }
+        let write = write_request(op, resource, &namespace, &role.name);
+        // `escalate` is asked on the very object written (no name on create).
+        let escalate = Request::Resource(ResourceRequest {
+            verb: "escalate".into(),
+            ..match &write {
+                Request::Resource(r) => r.clone(),
+                Request::NonResource(_) => ResourceRequest::default(),
             }
-        };
-        let allowed =
-            authorization.allowed && !matches!(escalation, EscalationVerdict::Forbidden { .. });
-        WriteCheck {
-            allowed,
-            authorization,
-            escalation,
+        });
+        let mut wanted = role.rules.clone();
+        if role.aggregation.is_some() {
+            // "must have cluster-admin privileges to use the aggregationRule"
+            wanted.push(PolicyRule::resource(["*"], ["*"], ["*"]));
+            wanted.push(PolicyRule::non_resource(["*"], ["*"]));
         }
+        self.check_write(identity, &write, &escalate, &namespace, Ok(wanted))
     }
 
     /// May `identity` create or update `binding`? Authorized normally, then:
@@ -261,52 +232,67 @@ impl RbacGraph {
             ),
             BindingKind::ClusterRoleBinding => ("clusterrolebindings", String::new()),
         };
-        let request = write_request(op, resource, &namespace, &binding.name);
-        let authorization = self.authorize(identity, &request);
+        let write = write_request(op, resource, &namespace, &binding.name);
+        let role_ref = &binding.role_ref;
+        let role_resource = if role_ref.kind == "Role" {
+            "roles"
+        } else {
+            "clusterroles"
+        };
+        let group = if role_ref.api_group.is_empty() {
+            RBAC_GROUP
+        } else {
+            role_ref.api_group.as_str()
+        };
+        let bind = Request::resource("bind", group, role_resource)
+            .in_namespace(&namespace)
+            .named(&role_ref.name);
+        let wanted = self
+            .role_for_ref(&role_ref.kind, &namespace, &role_ref.name)
+            .map(|role| role.rules.clone())
+            .ok_or_else(|| format!("{} `{}` not found", role_ref.kind, role_ref.name));
+        self.check_write(identity, &write, &bind, &namespace, wanted)
+    }
+
+    /// The storage's sequence for any RBAC write: the ordinary authorization
+    /// of `write`; then superuser, or the special `verb_request`
+    /// (`escalate`/`bind`) through the authorizer, or coverage of `wanted`
+    /// by the writer's RBAC rules in `namespace` (`Err` when what would be
+    /// granted cannot be resolved).
+    fn check_write(
+        &self,
+        identity: &Identity,
+        write: &Request,
+        verb_request: &Request,
+        namespace: &str,
+        wanted: Result<Vec<PolicyRule>, String>,
+    ) -> WriteCheck {
+        let authorization = self.authorize(identity, write);
         let escalation = if identity.is_superuser() {
             EscalationVerdict::Superuser
         } else {
-            let role_resource = if binding.role_ref.kind == "Role" {
-                "roles"
-            } else {
-                "clusterroles"
-            };
-            let group = if binding.role_ref.api_group.is_empty() {
-                RBAC_GROUP
-            } else {
-                binding.role_ref.api_group.as_str()
-            };
-            let bind = Request::resource("bind", group, role_resource)
-                .in_namespace(&namespace)
-                .named(&binding.role_ref.name);
-            let decision = self.authorize(identity, &bind);
+            let decision = self.authorize(identity, verb_request);
             if decision.allowed {
                 EscalationVerdict::Verb {
-                    verb: "bind".into(),
+                    verb: verb_request.verb().to_string(),
                     decision: Box::new(decision),
                 }
             } else {
-                match self.role_for_ref(&binding.role_ref.kind, &namespace, &binding.role_ref.name)
-                {
-                    None => EscalationVerdict::Forbidden {
+                match wanted {
+                    Err(error) => EscalationVerdict::Forbidden {
                         missing: Vec::new(),
-                        errors: vec![format!(
-                            "{} `{}` not found",
-                            binding.role_ref.kind, binding.role_ref.name
-                        )],
+                        errors: vec![error],
                     },
-                    Some(role) => {
-                        let held = self.rules_for(identity, &namespace);
+                    Ok(wanted) => {
+                        let held = self.rules_for(identity, namespace);
                         let owner: Vec<PolicyRule> =
                             held.rules.into_iter().map(|r| r.rule).collect();
-                        let (ok, missing) = covers(&owner, &role.rules);
-                        if ok {
-                            EscalationVerdict::Covered
-                        } else {
-                            EscalationVerdict::Forbidden {
+                        match covers(&owner, &wanted) {
+                            (true, _) => EscalationVerdict::Covered,
+                            (false, missing) => EscalationVerdict::Forbidden {
                                 missing,
                                 errors: held.errors,
-                            }
+                            },
                         }
                     }
                 }
@@ -323,14 +309,11 @@ impl RbacGraph {
 
     /// The role a roleRef names, resolved in `namespace` for a Role.
     pub fn role_for_ref(&self, kind: &str, namespace: &str, name: &str) -> Option<&Role> {
-        let (kind, ns) = match kind {
-            "Role" => (RoleKind::Role, Some(namespace)),
-            "ClusterRole" => (RoleKind::ClusterRole, None),
-            _ => return None,
-        };
-        self.roles
-            .iter()
-            .rev()
-            .find(|r| r.kind == kind && r.name == name && r.namespace.as_deref() == ns)
+        let id = match kind {
+            "Role" => self.role_id(RoleKind::Role, namespace, name),
+            "ClusterRole" => self.role_id(RoleKind::ClusterRole, "", name),
+            _ => None,
+        }?;
+        self.role(id)
     }
 }
