@@ -25,7 +25,7 @@ unit:
 	$(CARGO) test --workspace --doc
 
 doc:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p rbacgraph
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
 
 bench:
 	$(CARGO) bench --bench engine

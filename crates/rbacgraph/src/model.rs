@@ -1,7 +1,7 @@
 //! The object model: the parts of Kubernetes objects that RBAC analysis needs.
 //!
-//! These are lean, owned structs. The loader fills them from YAML/JSON and the
-//! [`crate::typed`] module from k8s-openapi objects. Secret payloads (`data`,
+//! These are lean, owned structs. The loader fills them from YAML/JSON and
+//! from k8s-openapi objects ([`crate::GraphBuilder::add_resource`]). Secret payloads (`data`,
 //! `stringData`) have no field here, so they are never stored.
 
 use std::collections::BTreeMap;

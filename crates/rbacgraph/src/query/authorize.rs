@@ -289,7 +289,11 @@ impl RbacGraph {
             }
             for (i, rule) in rules.iter().enumerate() {
                 let mut m = mismatches(rule, request);
-                if m.len() != 1 {
+                // A rule of the other request type is never near: otherwise
+                // the default system:discovery and system:public-info-viewer
+                // URL rules (bound to everyone) would be reported for every
+                // denied `get` of a resource.
+                if m.len() != 1 || m[0] == Mismatch::WrongRequestType {
                     continue;
                 }
                 let mismatch = m.remove(0);
