@@ -51,10 +51,15 @@ pub fn resource_form_matches(rule_resource: &str, resource: &str, subresource: &
     if subresource.is_empty() {
         return rule_resource == resource;
     }
-    match rule_resource.split_once('/') {
-        Some((res, sub)) => sub == subresource && (res == resource || res == ALL),
-        None => false,
-    }
+    // Exactly `resource + "/" + subresource` or `"*/" + subresource`
+    // (rbac-semantics.md §3.3 item 3). Compared as whole strings, not by
+    // splitting the rule at its first `/`, so a request resource that itself
+    // contains `/` matches as upstream's `ResourceMatches` would.
+    let exact = rule_resource
+        .strip_prefix(resource)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|sub| sub == subresource);
+    exact || rule_resource.strip_prefix("*/").is_some_and(|sub| sub == subresource)
 }
 
 /// Empty `resourceNames` allows any name (even none); otherwise the request

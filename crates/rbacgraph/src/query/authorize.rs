@@ -82,7 +82,8 @@ pub enum MissReason {
         /// The binding's namespace.
         binding_namespace: String,
     },
-    /// One part of a rule does not match.
+    /// One part of a rule does not match. For `ResourceNames` the verb may
+    /// not match either (the message says so).
     #[serde(rename_all = "camelCase")]
     Rule {
         /// The part.
@@ -222,6 +223,11 @@ impl RbacGraph {
             let in_scope = self.binding_in_scope(b, ns);
             let rules = match self.resolution(b) {
                 Some(RoleResolution::Resolved { .. }) => self.bound_role(b).map(|(_, r)| &r.rules),
+                // An unresolved RoleBinding of another namespace could not
+                // grant this request even if its role existed.
+                Some(RoleResolution::Missing | RoleResolution::Invalid { .. }) if !in_scope => {
+                    continue;
+                }
                 Some(RoleResolution::Missing) => {
                     let message = format!("{binding} applies to you but {role} does not exist");
                     out.push(NearMiss {
@@ -289,6 +295,16 @@ impl RbacGraph {
             }
             for (i, rule) in rules.iter().enumerate() {
                 let mut m = mismatches(rule, request);
+                // A rule limited by resourceNames on this very resource is
+                // near even when the verb differs too (`list secrets` against
+                // `get` of named Secrets): report the names, which no verb
+                // change alone would get past.
+                let verb_too = m.len() == 2
+                    && m[0] == Mismatch::Verb
+                    && matches!(m[1], Mismatch::ResourceNames { .. });
+                if verb_too {
+                    m.remove(0);
+                }
                 // A rule of the other request type is never near: otherwise
                 // the default system:discovery and system:public-info-viewer
                 // URL rules (bound to everyone) would be reported for every
@@ -297,10 +313,15 @@ impl RbacGraph {
                     continue;
                 }
                 let mismatch = m.remove(0);
-                let message = format!(
-                    "{binding} → {role} rule {i} {}",
-                    explain_mismatch(&mismatch, request)
-                );
+                let explained = explain_mismatch(&mismatch, request);
+                let message = if verb_too {
+                    format!(
+                        "{binding} → {role} rule {i} does not allow the verb `{}` and {explained}",
+                        request.verb()
+                    )
+                } else {
+                    format!("{binding} → {role} rule {i} {explained}")
+                };
                 out.push(NearMiss {
                     reason: MissReason::Rule { mismatch },
                     binding: binding.clone(),
