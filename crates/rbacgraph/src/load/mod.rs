@@ -8,6 +8,7 @@
 mod raw;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -114,6 +115,10 @@ impl Loader {
     pub fn load_bytes(&mut self, label: &str, bytes: &[u8]) {
         match std::str::from_utf8(bytes) {
             Ok(text) => self.load_str(label, text),
+            Err(_) if !looks_like_json(bytes) => {
+                self.summary.files += 1;
+                self.load_yaml_bytes(&Arc::from(label), bytes);
+            }
             Err(e) => {
                 self.summary.files += 1;
                 self.summary.failed += 1;
@@ -267,30 +272,66 @@ impl Loader {
 
     fn load_yaml(&mut self, file: &Arc<str>, text: &str) {
         for (document, (line, doc)) in split_yaml(text).into_iter().enumerate() {
-            self.summary.documents += 1;
-            let source = Source {
-                file: file.clone(),
-                document,
-                item: None,
-                line: Some(line),
-            };
-            let options = yaml_options(doc.len());
-            match serde_saphyr::from_str_with_options::<serde_json::Value>(doc, options) {
-                Ok(value) => self.yaml_value(value, source),
+            self.yaml_document(file, document, line, doc);
+        }
+    }
+
+    /// Loads a YAML stream that is not all UTF-8: every document that is
+    /// text still loads; each of the others is one error. (Marker lines are
+    /// ASCII, so the stream splits the same as text would.)
+    fn load_yaml_bytes(&mut self, file: &Arc<str>, bytes: &[u8]) {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        for (document, (line, range)) in split_yaml_ranges(bytes).into_iter().enumerate() {
+            let doc = &bytes[range.clone()];
+            match std::str::from_utf8(doc) {
+                Ok(text) => self.yaml_document(file, document, line, text),
                 Err(e) => {
-                    let at = e.location().map(|l| line + l.line() as usize - 1);
-                    self.summary.failed += 1;
-                    self.diagnostics.push(Diagnostic {
-                        severity: Severity::Error,
-                        source: Source {
-                            line: at.or(Some(line)),
-                            ..source
-                        },
-                        object: None,
-                        field: None,
-                        message: format!("invalid YAML: {}", yaml_message(&e)),
-                    });
+                    self.summary.documents += 1;
+                    let valid = &doc[..e.valid_up_to()];
+                    let bad_line = line + valid.iter().filter(|&&b| b == b'\n').count();
+                    let source = Source {
+                        file: file.clone(),
+                        document,
+                        item: None,
+                        line: Some(bad_line),
+                    };
+                    self.document_error(
+                        &source,
+                        format!(
+                            "not UTF-8 text (invalid byte at offset {} of the file)",
+                            range.start + e.valid_up_to()
+                        ),
+                    );
                 }
+            }
+        }
+    }
+
+    /// Parses and loads document `document` of `file`, which starts at `line`.
+    fn yaml_document(&mut self, file: &Arc<str>, document: usize, line: usize, doc: &str) {
+        self.summary.documents += 1;
+        let source = Source {
+            file: file.clone(),
+            document,
+            item: None,
+            line: Some(line),
+        };
+        let options = yaml_options(doc.len());
+        match serde_saphyr::from_str_with_options::<serde_json::Value>(doc, options) {
+            Ok(value) => self.yaml_value(value, source),
+            Err(e) => {
+                let at = e.location().map(|l| line + l.line() as usize - 1);
+                self.summary.failed += 1;
+                self.diagnostics.push(Diagnostic {
+                    severity: Severity::Error,
+                    source: Source {
+                        line: at.or(Some(line)),
+                        ..source
+                    },
+                    object: None,
+                    field: None,
+                    message: format!("invalid YAML: {}", yaml_message(&e)),
+                });
             }
         }
     }
@@ -481,7 +522,10 @@ fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Resu
         if entry.file_type()?.is_dir() {
             collect_files(&path, out)?;
         } else if path.is_file()
-            && matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+            && matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
         {
             out.push(path);
         }
@@ -494,39 +538,58 @@ fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Resu
 /// any scalar, so this split is exact. Documents holding only comments,
 /// blank lines or directives are dropped.
 pub(crate) fn split_yaml(text: &str) -> Vec<(usize, &str)> {
+    split_yaml_ranges(text.as_bytes())
+        .into_iter()
+        .map(|(line, range)| (line, &text[range]))
+        .collect()
+}
+
+/// [`split_yaml`] on bytes: `(first line, byte range)` of each document.
+/// Every boundary is at the start of a line, so on UTF-8 text every range
+/// is on character boundaries.
+fn split_yaml_ranges(bytes: &[u8]) -> Vec<(usize, Range<usize>)> {
     let mut docs = Vec::new();
     let mut start = 0;
     let mut start_line = 1;
     let mut offset = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        let is_marker = |m: &str| {
+    for (i, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        let bare = line.strip_suffix(b"\n").unwrap_or(line);
+        let bare = bare.strip_suffix(b"\r").unwrap_or(bare);
+        let is_marker = |m: &[u8]| {
             bare.strip_prefix(m)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+                .is_some_and(|rest| rest.is_empty() || matches!(rest[0], b' ' | b'\t'))
         };
-        if is_marker("---") {
-            push_doc(&mut docs, start_line, &text[start..offset]);
+        if is_marker(b"---") {
+            push_doc(&mut docs, bytes, start_line, start..offset);
             start = offset;
             start_line = i + 1;
-        } else if is_marker("...") {
-            push_doc(&mut docs, start_line, &text[start..offset]);
+        } else if is_marker(b"...") {
+            push_doc(&mut docs, bytes, start_line, start..offset);
             start = offset + line.len();
             start_line = i + 2;
         }
         offset += line.len();
     }
-    push_doc(&mut docs, start_line, &text[start..]);
+    push_doc(&mut docs, bytes, start_line, start..bytes.len());
     docs
 }
 
-fn push_doc<'a>(docs: &mut Vec<(usize, &'a str)>, line: usize, doc: &'a str) {
+fn push_doc(docs: &mut Vec<(usize, Range<usize>)>, bytes: &[u8], line: usize, range: Range<usize>) {
+    let doc = String::from_utf8_lossy(&bytes[range.clone()]);
     let has_content = doc.lines().any(|l| {
         let t = l.trim();
         !(t.is_empty() || t.starts_with('#') || t.starts_with('%') || t == "---")
     });
     if has_content {
-        docs.push((line, doc));
+        docs.push((line, range));
     }
+}
+
+/// Whether bytes (not necessarily text) start like JSON: `{` or `[` after
+/// an optional byte-order mark and whitespace.
+fn looks_like_json(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    matches!(bytes.trim_ascii_start().first(), Some(b'{' | b'['))
 }
 
 /// Parser limits sized to the document: generous for real manifests, tight

@@ -422,6 +422,17 @@ fn convert_rules(
         .collect();
     // See: pkg/apis/rbac/validation/validation.go :: ValidatePolicyRule.
     for (i, rule) in rules.iter().enumerate() {
+        for (j, resource) in rule.resources.iter().enumerate() {
+            if is_dead_resource_form(resource) {
+                problems.push(FieldProblem::warning(
+                    format!("rules[{i}].resources[{j}]"),
+                    format!(
+                        "`{resource}` matches nothing: RBAC's only wildcards are `*` and `*/SUB`; \
+                         list the subresources (`pods/log`, `pods/exec`, …) instead"
+                    ),
+                ));
+            }
+        }
         if rule.verbs.is_empty() {
             problems.push(FieldProblem::warning(
                 format!("rules[{i}].verbs"),
@@ -450,6 +461,19 @@ fn convert_rules(
         }
     }
     rules
+}
+
+/// A resource string with a `*` that RBAC treats as a literal (`pods/*`,
+/// `*/*`, `pod*`): no request can carry such a resource, so it matches nothing.
+/// See: rbac-semantics.md §3.3; kubernetes/kubernetes#78936.
+fn is_dead_resource_form(resource: &str) -> bool {
+    if resource == "*" || !resource.contains('*') {
+        return false;
+    }
+    match resource.strip_prefix("*/") {
+        Some(sub) => sub.contains('*'),
+        None => true,
+    }
 }
 
 fn convert_selector(
