@@ -58,7 +58,7 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, AppError> {
         ));
     }
     text.push_str(&format!(
-        "{} {} Roles, {} ClusterRoles ({} aggregated), {} RoleBindings, {} ClusterRoleBindings ({} with a missing role)\n",
+        "{} {} Roles, {} ClusterRoles ({} aggregated), {} RoleBindings, {} ClusterRoleBindings; {} binding(s) reference a role that does not exist\n",
         paint(BOLD, "RBAC"),
         g.roles, g.cluster_roles, g.aggregated_cluster_roles, g.role_bindings, g.cluster_role_bindings, g.dangling_bindings
     ));

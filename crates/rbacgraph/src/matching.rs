@@ -59,7 +59,10 @@ pub fn resource_form_matches(rule_resource: &str, resource: &str, subresource: &
         .strip_prefix(resource)
         .and_then(|rest| rest.strip_prefix('/'))
         .is_some_and(|sub| sub == subresource);
-    exact || rule_resource.strip_prefix("*/").is_some_and(|sub| sub == subresource)
+    exact
+        || rule_resource
+            .strip_prefix("*/")
+            .is_some_and(|sub| sub == subresource)
 }
 
 /// Empty `resourceNames` allows any name (even none); otherwise the request

@@ -177,7 +177,10 @@ impl Loader {
         };
         self.summary.documents += 1;
         match serde_json::to_value(resource) {
-            Ok(value) => self.decode(value, T::KIND.to_string(), source),
+            Ok(value) => {
+                let object = describe_undecoded(T::KIND, value.get("metadata"));
+                self.decode(value, T::KIND.to_string(), object, source);
+            }
             Err(e) => self.document_error(&source, format!("cannot convert typed object: {e}")),
         }
     }
@@ -243,11 +246,15 @@ impl Loader {
         match serde_json::from_str::<Envelope<&RawValue>>(text) {
             Ok(env) => match env.items {
                 Some(items) if is_list_kind(&env.kind) => self.json_items(items, &source),
-                _ => self.decode(
-                    &mut serde_json::Deserializer::from_str(text),
-                    env.kind,
-                    source,
-                ),
+                _ => {
+                    let object = describe_undecoded(&env.kind, env.metadata.as_ref());
+                    self.decode(
+                        &mut serde_json::Deserializer::from_str(text),
+                        env.kind,
+                        object,
+                        source,
+                    );
+                }
             },
             Err(e) => self.document_error(&source, format!("not a Kubernetes object: {e}")),
         }
@@ -259,12 +266,18 @@ impl Loader {
                 item: Some(i),
                 ..source.clone()
             };
-            let kind = serde_json::from_str::<Envelope<serde::de::IgnoredAny>>(item.get())
-                .map(|e| e.kind)
-                .unwrap_or_default();
+            let (kind, object) =
+                match serde_json::from_str::<Envelope<serde::de::IgnoredAny>>(item.get()) {
+                    Ok(e) => {
+                        let object = describe_undecoded(&e.kind, e.metadata.as_ref());
+                        (e.kind, object)
+                    }
+                    Err(_) => (String::new(), String::new()),
+                };
             self.decode(
                 &mut serde_json::Deserializer::from_str(item.get()),
                 kind,
+                object,
                 source,
             );
         }
@@ -353,7 +366,8 @@ impl Loader {
                     self.value_items(items, &source);
                     return;
                 }
-                self.decode(Value::Object(map), kind, source);
+                let object = describe_undecoded(&kind, map.get("metadata"));
+                self.decode(Value::Object(map), kind, object, source);
             }
             _ => self.document_error(
                 &source,
@@ -369,9 +383,11 @@ impl Loader {
                 .and_then(|k| k.as_str())
                 .unwrap_or_default()
                 .to_string();
+            let object = describe_undecoded(&kind, item.get("metadata"));
             self.decode(
                 item,
                 kind,
+                object,
                 Source {
                     item: Some(i),
                     ..source.clone()
@@ -391,8 +407,9 @@ impl Loader {
         });
     }
 
-    /// Decodes one object (already known not to be a list) of kind `kind`.
-    fn decode<'de, D>(&mut self, de: D, kind: String, source: Source)
+    /// Decodes one object (already known not to be a list) of kind `kind`;
+    /// `object` describes it (from its metadata) should decoding fail.
+    fn decode<'de, D>(&mut self, de: D, kind: String, object: String, source: Source)
     where
         D: serde::Deserializer<'de>,
     {
@@ -419,18 +436,15 @@ impl Loader {
                 self.diagnostics.push(Diagnostic {
                     severity: Severity::Error,
                     source,
-                    object: Some(kind),
+                    object: Some(object),
                     field: (field != ".").then_some(field),
-                    message: e.into_inner().to_string(),
+                    // serde_json's position is inside the object, not the file.
+                    message: strip_position(&e.into_inner().to_string()),
                 });
                 return;
             }
         };
-        let object_name = crate::model::describe(
-            &kind,
-            (!raw.metadata.namespace.is_empty()).then_some(raw.metadata.namespace.as_str()),
-            &raw.metadata.name,
-        );
+        let object_name = describe_object(&kind, &raw.metadata.namespace, &raw.metadata.name);
         let api_version = raw.api_version.clone();
         if !versions.contains(&api_version.as_str()) {
             self.summary.failed += 1;
@@ -486,6 +500,25 @@ impl Loader {
             None => self.summary.failed += 1,
         }
     }
+}
+
+/// `Kind ns/name`, `Kind name`, or `Kind` alone when the name is missing.
+fn describe_object(kind: &str, namespace: &str, name: &str) -> String {
+    if name.is_empty() {
+        return kind.to_string();
+    }
+    crate::model::describe(kind, (!namespace.is_empty()).then_some(namespace), name)
+}
+
+/// [`describe_object`] for an object not decoded yet, from its `metadata`.
+fn describe_undecoded(kind: &str, metadata: Option<&serde_json::Value>) -> String {
+    let field = |key: &str| {
+        metadata
+            .and_then(|m| m.get(key))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    describe_object(kind, field("namespace"), field("name"))
 }
 
 /// `List`, `RoleList`, `ClusterRoleBindingList`, …
@@ -557,7 +590,7 @@ fn split_yaml_ranges(bytes: &[u8]) -> Vec<(usize, Range<usize>)> {
         let bare = bare.strip_suffix(b"\r").unwrap_or(bare);
         let is_marker = |m: &[u8]| {
             bare.strip_prefix(m)
-                .is_some_and(|rest| rest.is_empty() || matches!(rest[0], b' ' | b'\t'))
+                .is_some_and(|rest| matches!(rest.first(), None | Some(b' ' | b'\t')))
         };
         if is_marker(b"---") {
             push_doc(&mut docs, bytes, start_line, start..offset);
@@ -611,7 +644,12 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let msg = e.to_string();
     let first = msg.lines().next().unwrap_or("syntax error").trim();
-    strip_position(first)
+    let first = strip_position(first);
+    // Drop advice addressed to users of the parser library, not of rbacgraph.
+    match first.find(", set DuplicateKeyPolicy") {
+        Some(i) => first[..i].to_string(),
+        None => first,
+    }
 }
 
 fn strip_position(msg: &str) -> String {
@@ -651,5 +689,18 @@ mod tests {
     fn marker_needs_line_start_and_separator() {
         let text = "a: |\n  ---\n  x\nb: ---x\n";
         assert_eq!(split_yaml(text).len(), 1);
+    }
+
+    #[test]
+    fn byte_split_matches_text_split_and_isolates_bad_bytes() {
+        let text = "a: 1\n---\n# only comment\n---\r\nb: 2\n...\nc: 3\n";
+        let docs: Vec<(usize, &str)> = split_yaml(text);
+        assert_eq!(docs, [(1, "a: 1\n"), (4, "---\r\nb: 2\n"), (7, "c: 3\n")]);
+        let bytes = b"a: 1\n---\nb: \xff\n---\nc: 3\n";
+        let docs = split_yaml_ranges(bytes);
+        let lines: Vec<usize> = docs.iter().map(|d| d.0).collect();
+        assert_eq!(lines, [1, 2, 4]);
+        assert_eq!(&bytes[docs[1].1.clone()], b"---\nb: \xff\n");
+        assert!(looks_like_json(b"\xEF\xBB\xBF \n[\xff]") && !looks_like_json(b"a: [\xff]"));
     }
 }

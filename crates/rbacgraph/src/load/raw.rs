@@ -1,6 +1,8 @@
 //! Lean serde structs for the fields rbacgraph reads, and their conversion
 //! into the [`crate::model`]. Unknown fields are ignored, so a Secret's
 //! `data`/`stringData` are skipped by the deserializer and never stored.
+//! Each struct declares `expecting = "a mapping"` so that a type error names
+//! what the manifest needs, never a Rust type.
 
 use std::collections::BTreeMap;
 
@@ -29,10 +31,14 @@ pub(crate) struct Envelope<I> {
     pub kind: String,
     #[serde(default = "Option::default")]
     pub items: Option<Vec<I>>,
+    /// Only read to name the object in messages when decoding it fails.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawMeta {
     #[serde(default, deserialize_with = "nullable")]
     pub name: String,
@@ -47,6 +53,7 @@ pub(crate) struct RawMeta {
 /// Only the annotation rbacgraph uses; the rest (including
 /// `last-applied-configuration`, which can hold Secret data) is skipped.
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawAnnotations {
     #[serde(rename = "kubernetes.io/service-account.name", default)]
     pub service_account_name: Option<String>,
@@ -54,6 +61,7 @@ pub(crate) struct RawAnnotations {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawRule {
     #[serde(default, deserialize_with = "nullable")]
     verbs: Vec<String>,
@@ -69,6 +77,7 @@ pub(crate) struct RawRule {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawSelector {
     #[serde(default, deserialize_with = "nullable")]
     match_labels: BTreeMap<String, String>,
@@ -77,6 +86,7 @@ pub(crate) struct RawSelector {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawRequirement {
     key: String,
     operator: String,
@@ -86,6 +96,7 @@ pub(crate) struct RawRequirement {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawAggregationRule {
     #[serde(default, deserialize_with = "nullable")]
     cluster_role_selectors: Vec<RawSelector>,
@@ -93,6 +104,7 @@ pub(crate) struct RawAggregationRule {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawRoleRef {
     #[serde(default, deserialize_with = "nullable")]
     kind: String,
@@ -104,6 +116,7 @@ pub(crate) struct RawRoleRef {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawSubject {
     #[serde(default, deserialize_with = "nullable")]
     kind: String,
@@ -116,6 +129,7 @@ pub(crate) struct RawSubject {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawNameRef {
     #[serde(default, deserialize_with = "nullable")]
     name: String,
@@ -123,6 +137,7 @@ pub(crate) struct RawNameRef {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawCapabilities {
     #[serde(default, deserialize_with = "nullable")]
     add: Vec<String>,
@@ -130,6 +145,7 @@ pub(crate) struct RawCapabilities {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawSecurityContext {
     #[serde(default)]
     privileged: Option<bool>,
@@ -141,6 +157,7 @@ pub(crate) struct RawSecurityContext {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawSecretKeyRef {
     #[serde(default)]
     secret_key_ref: Option<RawNameRef>,
@@ -148,6 +165,7 @@ pub(crate) struct RawSecretKeyRef {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawEnv {
     #[serde(default)]
     value_from: Option<RawSecretKeyRef>,
@@ -155,6 +173,7 @@ pub(crate) struct RawEnv {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawEnvFrom {
     #[serde(default)]
     secret_ref: Option<RawNameRef>,
@@ -162,6 +181,7 @@ pub(crate) struct RawEnvFrom {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawContainer {
     #[serde(default, deserialize_with = "nullable")]
     name: String,
@@ -177,6 +197,7 @@ pub(crate) struct RawContainer {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawHostPath {
     #[serde(default, deserialize_with = "nullable")]
     path: String,
@@ -184,6 +205,7 @@ pub(crate) struct RawHostPath {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawSecretVolume {
     #[serde(default, deserialize_with = "nullable")]
     secret_name: String,
@@ -191,6 +213,7 @@ pub(crate) struct RawSecretVolume {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawVolume {
     #[serde(default)]
     host_path: Option<RawHostPath>,
@@ -202,6 +225,7 @@ pub(crate) struct RawVolume {
 /// template, CronJob job template and CRD spec.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawSpec {
     // Pod spec.
     #[serde(default, deserialize_with = "nullable")]
@@ -241,6 +265,7 @@ pub(crate) struct RawSpec {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawTemplate {
     #[serde(default, deserialize_with = "nullable")]
     spec: RawSpec,
@@ -248,6 +273,7 @@ pub(crate) struct RawTemplate {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawCrdNames {
     #[serde(default, deserialize_with = "nullable")]
     plural: String,
@@ -262,6 +288,7 @@ pub(crate) struct RawCrdNames {
 /// One object with every field rbacgraph reads from any kind it handles.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping")]
 pub(crate) struct RawObject {
     #[serde(default, deserialize_with = "nullable")]
     pub api_version: String,
