@@ -42,6 +42,10 @@ pub struct GlobalArgs {
     /// Treat any input error as fatal (exit 2) instead of skipping the bad document
     #[arg(long, global = true)]
     pub strict: bool,
+
+    /// Print phase times (read, parse, build, query, render) and peak memory on stderr
+    #[arg(long, global = true)]
+    pub timings: bool,
 }
 
 /// Output formats.
@@ -66,6 +70,8 @@ pub enum Command {
     WhoCan(WhoCanArgs),
     /// What was loaded: counts by kind, the graph, and every load problem
     Summary,
+    /// Write a deterministic synthetic cluster (for benchmarks) to stdout
+    Generate(GenerateArgs),
     /// Print a shell completion script
     Completions {
         /// The shell
@@ -161,4 +167,15 @@ pub struct WhoCanArgs {
     /// instead of subjects as bound
     #[arg(long)]
     pub expand: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Size: small, medium, big (RBAC sizes of real clusters published by KubeHound) or xl (10× big)
+    #[arg(long, value_parser = ["small", "medium", "big", "xl"])]
+    pub preset: String,
+
+    /// Seed: the same preset and seed always give the same bytes
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }

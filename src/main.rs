@@ -6,6 +6,10 @@ mod cmd;
 mod input;
 mod output;
 mod target;
+mod timings;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::io;
 use std::process::ExitCode;
@@ -53,11 +57,15 @@ fn main() -> ExitCode {
         Command::CanI(args) => cmd::can_i::run(&cli.global, args),
         Command::WhoCan(args) => cmd::who_can::run(&cli.global, args),
         Command::Summary => cmd::summary::run(&cli.global),
+        Command::Generate(args) => cmd::generate::run(&cli.global, args),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "rbacgraph", &mut io::stdout());
             Ok(ExitCode::SUCCESS)
         }
     };
+    if cli.global.timings {
+        eprintln!("{}", timings::report());
+    }
     match result {
         Ok(code) => code,
         // A closed pipe (`| head`) is not an error.

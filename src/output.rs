@@ -16,6 +16,7 @@ pub const DIM: Style = Style::new().dimmed();
 
 /// Serialises a document as JSON or YAML.
 pub fn document<T: Serialize>(format: Format, doc: &T) -> io::Result<()> {
+    let start = std::time::Instant::now();
     let text = match format {
         Format::Yaml => serde_saphyr::to_string(doc).map_err(io::Error::other)?,
         _ => {
@@ -24,15 +25,18 @@ pub fn document<T: Serialize>(format: Format, doc: &T) -> io::Result<()> {
             s
         }
     };
+    crate::timings::add("render", start.elapsed());
     write_out(&text)
 }
 
 /// Writes text to standard output (ANSI styles stripped when not a
 /// terminal or when NO_COLOR is set).
 pub fn write_out(text: &str) -> io::Result<()> {
-    let mut out = anstream::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()
+    crate::timings::time("render", || {
+        let mut out = anstream::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    })
 }
 
 /// Styles `text`.

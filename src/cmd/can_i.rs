@@ -7,6 +7,7 @@ use rbacgraph::{Identity, Reason};
 
 use super::{bracket, short};
 use crate::AppError;
+use crate::timings;
 use crate::cli::{CanIArgs, Format, GlobalArgs};
 use crate::output::{self, DIM, GREEN, RED, paint};
 use crate::target::{self, NamespaceArg};
@@ -29,7 +30,7 @@ pub fn run(global: &GlobalArgs, args: &CanIArgs) -> Result<ExitCode, AppError> {
         NamespaceArg::One(&args.namespace)
     };
     let target = target::parse(&graph, verb, target, args.subresource.as_deref(), namespace)?;
-    let decision = graph.authorize(&identity, &target.request);
+    let decision = timings::time("query", || graph.authorize(&identity, &target.request));
     match global.output {
         Format::Table => {
             let mut text = if decision.allowed {
@@ -131,7 +132,7 @@ fn list(
     identity: &Identity,
     namespace: &str,
 ) -> Result<ExitCode, AppError> {
-    let rules = graph.rules_for(identity, namespace);
+    let rules = timings::time("query", || graph.rules_for(identity, namespace));
     let review = rules.to_review();
     match global.output {
         Format::Table => {

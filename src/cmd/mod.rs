@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod can_i;
+pub mod generate;
 pub mod summary;
 pub mod who_can;
 

@@ -7,6 +7,7 @@ use rbacgraph::request::SYSTEM_MASTERS;
 
 use super::short;
 use crate::AppError;
+use crate::timings;
 use crate::cli::{Format, GlobalArgs, WhoCanArgs};
 use crate::output;
 use crate::target::{self, NamespaceArg};
@@ -29,7 +30,7 @@ pub fn run(global: &GlobalArgs, args: &WhoCanArgs) -> Result<ExitCode, AppError>
     let query = WhoCanQuery::new(target.request)
         .all_namespaces(target.all_namespaces)
         .expand(args.expand);
-    let answer = graph.who_can(&query);
+    let answer = timings::time("query", || graph.who_can(&query));
     match global.output {
         Format::Table => {
             let mut rows = vec![vec![

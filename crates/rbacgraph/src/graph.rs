@@ -4,7 +4,7 @@
 //! Node and edge kinds are our own vocabulary; petgraph stays an
 //! implementation detail behind the id types.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::path::Path;
 
 use petgraph::Direction;
@@ -18,7 +18,7 @@ use crate::load::{LoadSummary, Loader};
 use crate::matching::selector_matches;
 use crate::model::{
     Binding, BindingKind, CustomResource, NamedObject, Object, PolicyRule, Role, RoleKind,
-    SecretMeta, ServiceAccount, Source, Subject, SubjectKind, Workload,
+    SecretMeta, ServiceAccount, Subject, SubjectKind, Workload,
 };
 use crate::request::{Identity, service_account_username};
 
@@ -439,40 +439,49 @@ impl RbacGraph {
         for &a in &aggregated {
             current[a].clear();
         }
-        let max_passes = 2 * aggregated.len() + 2;
-        let mut settled = false;
-        for _ in 0..max_passes {
-            let mut changed = false;
-            for (&a, picks) in aggregated.iter().zip(&selected) {
-                let mut seen: HashSet<&PolicyRule> = HashSet::new();
-                let mut rules = Vec::new();
-                for &c in picks {
-                    for rule in &current[c] {
-                        if seen.insert(rule) {
-                            rules.push(rule.clone());
-                        }
-                    }
+        // Settle aggregated roles in dependency order (strongly connected
+        // components, dependencies first), so each role is computed once from
+        // final inputs; only a selection cycle needs repeated passes.
+        let position: HashMap<usize, usize> =
+            aggregated.iter().enumerate().map(|(i, &a)| (a, i)).collect();
+        let mut deps = petgraph::graph::DiGraph::<usize, ()>::new();
+        let dep_nodes: Vec<_> = (0..aggregated.len()).map(|i| deps.add_node(i)).collect();
+        for (i, picks) in selected.iter().enumerate() {
+            for c in picks {
+                if let Some(&j) = position.get(c) {
+                    deps.update_edge(dep_nodes[i], dep_nodes[j], ());
                 }
-                if rules != current[a] {
-                    current[a] = rules;
-                    changed = true;
-                }
-            }
-            if !changed {
-                settled = true;
-                break;
             }
         }
-        if !settled {
-            self.diagnostics.push(Diagnostic {
-                severity: Severity::Warning,
-                source: Source::inline("aggregation"),
-                object: None,
-                field: None,
-                message: "ClusterRole aggregation cycle did not settle on one rule order; \
-                          the rule sets are complete"
-                    .into(),
-            });
+        // Tarjan's algorithm lists components in post-order: dependencies first.
+        for component in petgraph::algo::tarjan_scc(&deps) {
+            let mut members: Vec<usize> = component.iter().map(|&n| deps[n]).collect();
+            members.sort_unstable();
+            // Within a selection cycle, every pass can only add rules (the
+            // inputs only grow), so the sets settle after at most one pass
+            // per member plus one that changes nothing; rule order follows
+            // the last pass.
+            let passes = if members.len() == 1 { 1 } else { members.len() + 1 };
+            for _ in 0..passes {
+                let mut grew = false;
+                for &i in &members {
+                    let mut seen: HashSet<&PolicyRule> = HashSet::new();
+                    let mut rules = Vec::new();
+                    for &c in &selected[i] {
+                        for rule in &current[c] {
+                            if seen.insert(rule) {
+                                rules.push(rule.clone());
+                            }
+                        }
+                    }
+                    let a = aggregated[i];
+                    grew |= rules.len() != current[a].len();
+                    current[a] = rules;
+                }
+                if !grew {
+                    break;
+                }
+            }
         }
         for &a in &aggregated {
             self.roles[a].rules = std::mem::take(&mut current[a]);
@@ -900,25 +909,27 @@ pub(crate) fn subject_key(
 /// Keeps the last of objects with the same kind, namespace and name (as a
 /// later `kubectl apply` would), warning about each replaced one.
 fn dedupe(objects: Vec<Object>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Object> {
-    let mut last: HashMap<String, usize> = HashMap::new();
+    let mut last: HashMap<(&str, &str, &str), usize> = HashMap::with_capacity(objects.len());
     for (i, o) in objects.iter().enumerate() {
-        last.insert(o.describe(), i);
+        last.insert(o.key(), i);
     }
     if last.len() == objects.len() {
         return objects;
     }
-    let mut out = Vec::with_capacity(last.len());
-    for (i, o) in objects.into_iter().enumerate() {
-        let name = o.describe();
-        match last.get(&name) {
-            Some(&keep) if keep == i => out.push(o),
-            _ => diagnostics.push(Diagnostic {
+    let keep: Vec<bool> = objects.iter().enumerate().map(|(i, o)| last.get(&o.key()) == Some(&i)).collect();
+    drop(last);
+    let mut out = Vec::with_capacity(objects.len());
+    for (o, keep) in objects.into_iter().zip(keep) {
+        if keep {
+            out.push(o);
+        } else {
+            diagnostics.push(Diagnostic {
                 severity: Severity::Warning,
                 source: o.source().clone(),
-                object: Some(name),
+                object: Some(o.describe()),
                 field: None,
                 message: "duplicate object; a later definition replaces this one".into(),
-            }),
+            });
         }
     }
     out

@@ -574,6 +574,21 @@ impl Object {
         }
     }
 
+    /// What makes the object unique: (kind, namespace or `""`, name); for a
+    /// CRD (kind, group, plural).
+    pub fn key(&self) -> (&str, &str, &str) {
+        match self {
+            Object::Role(r) => (r.kind.as_str(), r.namespace.as_deref().unwrap_or(""), &r.name),
+            Object::Binding(b) => (b.kind.as_str(), b.namespace.as_deref().unwrap_or(""), &b.name),
+            Object::ServiceAccount(s) => ("ServiceAccount", &s.namespace, &s.name),
+            Object::Workload(w) => (w.kind.as_str(), &w.namespace, &w.name),
+            Object::Node(n) => ("Node", "", &n.name),
+            Object::Namespace(n) => ("Namespace", "", &n.name),
+            Object::CustomResource(c) => ("CustomResourceDefinition", &c.group, &c.plural),
+            Object::Secret(s) => ("Secret", &s.namespace, &s.name),
+        }
+    }
+
     /// `Kind namespace/name` for messages.
     pub fn describe(&self) -> String {
         match self {

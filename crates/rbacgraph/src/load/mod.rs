@@ -9,10 +9,10 @@ mod raw;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::{Diagnostic, Error, Severity};
@@ -88,25 +88,9 @@ impl Loader {
     /// Loads a file, or every `.yaml`/`.yml`/`.json` file under a directory
     /// (recursively, in name order), or standard input for `-`.
     pub fn load_path(&mut self, path: &Path) -> Result<(), Error> {
-        if path.as_os_str() == "-" {
-            let mut text = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut text)
-                .map_err(|e| io_error(path, &e))?;
-            self.load_bytes("-", &text);
-            return Ok(());
-        }
-        let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
-        if meta.is_dir() {
-            let mut files = Vec::new();
-            collect_files(path, &mut files).map_err(|e| io_error(path, &e))?;
-            files.sort();
-            for file in files {
-                let bytes = std::fs::read(&file).map_err(|e| io_error(&file, &e))?;
-                self.load_bytes(&file.display().to_string(), &bytes);
-            }
-        } else {
-            let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
-            self.load_bytes(&path.display().to_string(), &bytes);
+        for file in manifest_files(path)? {
+            let bytes = read_input(&file)?;
+            self.load_bytes(&file.display().to_string(), &bytes);
         }
         Ok(())
     }
@@ -155,11 +139,7 @@ impl Loader {
 
     /// Adds an object built in code.
     pub fn add(&mut self, object: Object) {
-        *self
-            .summary
-            .loaded
-            .entry(kind_name(&object).to_string())
-            .or_default() += 1;
+        count(&mut self.summary.loaded, kind_name(&object));
         self.objects.push(object);
     }
 
@@ -177,10 +157,7 @@ impl Loader {
         };
         self.summary.documents += 1;
         match serde_json::to_value(resource) {
-            Ok(value) => {
-                let object = describe_undecoded(T::KIND, value.get("metadata"));
-                self.decode(value, T::KIND.to_string(), object, source);
-            }
+            Ok(value) => self.decode_value(&value, source),
             Err(e) => self.document_error(&source, format!("cannot convert typed object: {e}")),
         }
     }
@@ -193,6 +170,22 @@ impl Loader {
     /// Loads a JSON stream. Returns `false` (having loaded nothing) when the
     /// first value does not parse, so the caller can try YAML instead.
     fn load_json(&mut self, file: &Arc<str>, text: &str) -> bool {
+        // One object or list (what `kubectl get -o json` prints): a single
+        // pass finds the items.
+        if let Ok(env) = serde_json::from_str::<Envelope<&RawValue>>(text) {
+            self.summary.documents += 1;
+            let source = Source {
+                file: file.clone(),
+                document: 0,
+                item: None,
+                line: Some(line_of(text, leading_ws(text))),
+            };
+            match env.items {
+                Some(items) if is_list_kind(&env.kind) => self.json_items(&items, &source),
+                _ => self.decode_json(text, source),
+            }
+            return true;
+        }
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
         let mut document = 0;
         loop {
@@ -238,55 +231,92 @@ impl Loader {
         let text = value.get();
         if text.starts_with('[') {
             match serde_json::from_str::<Vec<&RawValue>>(text) {
-                Ok(items) => self.json_items(items, &source),
+                Ok(items) => self.json_items(&items, &source),
                 Err(e) => self.document_error(&source, format!("invalid JSON array: {e}")),
             }
             return;
         }
         match serde_json::from_str::<Envelope<&RawValue>>(text) {
             Ok(env) => match env.items {
-                Some(items) if is_list_kind(&env.kind) => self.json_items(items, &source),
-                _ => {
-                    let object = describe_undecoded(&env.kind, env.metadata.as_ref());
-                    self.decode(
-                        &mut serde_json::Deserializer::from_str(text),
-                        env.kind,
-                        object,
-                        source,
-                    );
-                }
+                Some(items) if is_list_kind(&env.kind) => self.json_items(&items, &source),
+                _ => self.decode_json(text, source),
             },
             Err(e) => self.document_error(&source, format!("not a Kubernetes object: {e}")),
         }
     }
 
-    fn json_items(&mut self, items: Vec<&RawValue>, source: &Source) {
-        for (i, item) in items.into_iter().enumerate() {
-            let source = Source {
-                item: Some(i),
-                ..source.clone()
-            };
-            let (kind, object) =
-                match serde_json::from_str::<Envelope<serde::de::IgnoredAny>>(item.get()) {
-                    Ok(e) => {
-                        let object = describe_undecoded(&e.kind, e.metadata.as_ref());
-                        (e.kind, object)
-                    }
-                    Err(_) => (String::new(), String::new()),
-                };
-            self.decode(
-                &mut serde_json::Deserializer::from_str(item.get()),
-                kind,
-                object,
-                source,
-            );
+    /// Decodes the items of a JSON list, on every core for large lists; the
+    /// result is the same as one after the other, in order.
+    fn json_items(&mut self, items: &[&RawValue], source: &Source) {
+        let decode = |loader: &mut Loader, offset: usize, chunk: &[&RawValue]| {
+            for (i, item) in chunk.iter().enumerate() {
+                let source = Source { item: Some(offset + i), ..source.clone() };
+                loader.decode_json(item.get(), source);
+            }
+        };
+        self.in_parallel(items, decode);
+    }
+
+    /// Runs `work` over chunks of `items`, on several threads when there is
+    /// enough to do, and absorbs the partial loads in order.
+    fn in_parallel<T: Sync>(&mut self, items: &[T], work: impl Fn(&mut Loader, usize, &[T]) + Sync) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        if threads < 2 || items.len() < PARALLEL_MIN_ITEMS {
+            work(self, 0, items);
+            return;
+        }
+        let chunk = items.len().div_ceil(threads);
+        let partials: Vec<Loader> = std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(chunk)
+                .enumerate()
+                .map(|(n, part)| {
+                    let mut child = self.child();
+                    let work = &work;
+                    scope.spawn(move || {
+                        work(&mut child, n * chunk, part);
+                        child
+                    })
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        for partial in partials {
+            self.absorb(partial);
+        }
+    }
+
+    /// An empty loader with the same settings, for one share of the work.
+    fn child(&self) -> Loader {
+        let mut child = Loader::new();
+        child.default_namespace.clone_from(&self.default_namespace);
+        child
+    }
+
+    /// Appends a partial load.
+    fn absorb(&mut self, other: Loader) {
+        self.objects.reserve(other.objects.len());
+        self.objects.extend(other.objects);
+        self.diagnostics.extend(other.diagnostics);
+        let s = &mut self.summary;
+        let o = other.summary;
+        s.files += o.files;
+        s.documents += o.documents;
+        s.failed += o.failed;
+        for (mine, theirs) in [(&mut s.loaded, o.loaded), (&mut s.skipped, o.skipped), (&mut s.deprecated, o.deprecated)] {
+            for (k, v) in theirs {
+                *mine.entry(k).or_default() += v;
+            }
         }
     }
 
     fn load_yaml(&mut self, file: &Arc<str>, text: &str) {
-        for (document, (line, doc)) in split_yaml(text).into_iter().enumerate() {
-            self.yaml_document(file, document, line, doc);
-        }
+        let docs = split_yaml(text);
+        self.in_parallel(&docs, |loader, offset, chunk| {
+            for (i, (line, doc)) in chunk.iter().enumerate() {
+                loader.yaml_document(file, offset + i, *line, doc);
+            }
+        });
     }
 
     /// Loads a YAML stream that is not all UTF-8: every document that is
@@ -366,8 +396,7 @@ impl Loader {
                     self.value_items(items, &source);
                     return;
                 }
-                let object = describe_undecoded(&kind, map.get("metadata"));
-                self.decode(Value::Object(map), kind, object, source);
+                self.decode_value(&Value::Object(map), source);
             }
             _ => self.document_error(
                 &source,
@@ -377,23 +406,11 @@ impl Loader {
     }
 
     fn value_items(&mut self, items: Vec<serde_json::Value>, source: &Source) {
-        for (i, item) in items.into_iter().enumerate() {
-            let kind = item
-                .get("kind")
-                .and_then(|k| k.as_str())
-                .unwrap_or_default()
-                .to_string();
-            let object = describe_undecoded(&kind, item.get("metadata"));
-            self.decode(
-                item,
-                kind,
-                object,
-                Source {
-                    item: Some(i),
-                    ..source.clone()
-                },
-            );
-        }
+        self.in_parallel(&items, |loader, offset, chunk| {
+            for (i, item) in chunk.iter().enumerate() {
+                loader.decode_value(item, Source { item: Some(offset + i), ..source.clone() });
+            }
+        });
     }
 
     fn document_error(&mut self, source: &Source, message: String) {
@@ -407,42 +424,97 @@ impl Loader {
         });
     }
 
-    /// Decodes one object (already known not to be a list) of kind `kind`;
-    /// `object` describes it (from its metadata) should decoding fail.
-    fn decode<'de, D>(&mut self, de: D, kind: String, object: String, source: Source)
-    where
-        D: serde::Deserializer<'de>,
-    {
+    /// Decodes one JSON object (not a list). The fast path decodes straight
+    /// into the lean structs; only a failure pays for locating the field.
+    fn decode_json(&mut self, text: &str, source: Source) {
+        if let Ok(raw) = serde_json::from_str::<RawObject>(text) {
+            return self.accept(raw, source);
+        }
+        let (kind, object) = match serde_json::from_str::<Envelope<serde::de::IgnoredAny>>(text) {
+            Ok(e) => {
+                let object = describe_undecoded(&e.kind, e.metadata.as_ref());
+                (e.kind, object)
+            }
+            Err(_) => (String::new(), String::new()),
+        };
+        if self.known_kind(&kind, &source) {
+            let located = serde_path_to_error::deserialize::<_, RawObject>(
+                &mut serde_json::Deserializer::from_str(text),
+            );
+            self.decode_failed(located.err(), object, source);
+        }
+    }
+
+    /// Decodes one parsed object (not a list).
+    fn decode_value(&mut self, value: &serde_json::Value, source: Source) {
+        let kind = value.get("kind").and_then(serde_json::Value::as_str).unwrap_or_default();
+        if !self.known_kind(kind, &source) {
+            return;
+        }
+        match RawObject::deserialize(value) {
+            Ok(raw) => self.accept(raw, source),
+            Err(_) => {
+                let object = describe_undecoded(kind, value.get("metadata"));
+                let located = serde_path_to_error::deserialize::<_, RawObject>(value);
+                self.decode_failed(located.err(), object, source);
+            }
+        }
+    }
+
+    /// Whether `kind` is one the loader reads; counts it as skipped, or
+    /// reports a missing kind, when not.
+    fn known_kind(&mut self, kind: &str, source: &Source) -> bool {
         if kind.is_empty() {
             self.summary.failed += 1;
             self.diagnostics.push(Diagnostic {
                 severity: Severity::Error,
-                source,
+                source: source.clone(),
                 object: None,
                 field: Some("kind".into()),
                 message: "is missing; not a Kubernetes object".into(),
             });
+            return false;
+        }
+        if raw::accepted_versions(kind).is_none() {
+            count(&mut self.summary.skipped, kind);
+            return false;
+        }
+        true
+    }
+
+    /// Reports an object whose fields do not decode.
+    fn decode_failed(
+        &mut self,
+        error: Option<serde_path_to_error::Error<impl std::fmt::Display>>,
+        object: String,
+        source: Source,
+    ) {
+        self.summary.failed += 1;
+        let (field, message) = match error {
+            Some(e) => {
+                let field = e.path().to_string();
+                // serde_json's position is inside the object, not the file.
+                ((field != ".").then_some(field), strip_position(&e.into_inner().to_string()))
+            }
+            None => (None, "cannot be decoded".to_string()),
+        };
+        self.diagnostics.push(Diagnostic {
+            severity: Severity::Error,
+            source,
+            object: Some(object),
+            field,
+            message,
+        });
+    }
+
+    /// Validates and converts a decoded object of any kind.
+    fn accept(&mut self, raw: RawObject, source: Source) {
+        let kind = raw.kind.clone();
+        if !self.known_kind(&kind, &source) {
             return;
         }
         let Some(versions) = raw::accepted_versions(&kind) else {
-            *self.summary.skipped.entry(kind).or_default() += 1;
             return;
-        };
-        let raw: RawObject = match serde_path_to_error::deserialize(de) {
-            Ok(raw) => raw,
-            Err(e) => {
-                self.summary.failed += 1;
-                let field = e.path().to_string();
-                self.diagnostics.push(Diagnostic {
-                    severity: Severity::Error,
-                    source,
-                    object: Some(object),
-                    field: (field != ".").then_some(field),
-                    // serde_json's position is inside the object, not the file.
-                    message: strip_position(&e.into_inner().to_string()),
-                });
-                return;
-            }
         };
         let object_name = describe_object(&kind, &raw.metadata.namespace, &raw.metadata.name);
         let api_version = raw.api_version.clone();
@@ -502,6 +574,19 @@ impl Loader {
     }
 }
 
+/// Adds one to a per-kind count (allocating the key only the first time).
+fn count(counts: &mut BTreeMap<String, usize>, kind: &str) {
+    match counts.get_mut(kind) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(kind.to_string(), 1);
+        }
+    }
+}
+
+/// Below this many items or documents, one thread does the work.
+const PARALLEL_MIN_ITEMS: usize = 256;
+
 /// `Kind ns/name`, `Kind name`, or `Kind` alone when the name is missing.
 fn describe_object(kind: &str, namespace: &str, name: &str) -> String {
     if name.is_empty() {
@@ -546,9 +631,44 @@ fn io_error(path: &Path, e: &std::io::Error) -> Error {
     }
 }
 
+/// The files `-f PATH` stands for: the path itself for a file or `-`
+/// (standard input); for a directory every `.yaml`, `.yml` and `.json` file
+/// below it, recursively, in name order.
+///
+/// # Errors
+/// The path (or a directory below it) cannot be read.
+pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    if path.as_os_str() == "-" {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    collect_files(path, &mut files).map_err(|e| io_error(path, &e))?;
+    files.sort();
+    Ok(files)
+}
+
+/// Reads one file of [`manifest_files`] (`-` is standard input).
+///
+/// # Errors
+/// The file cannot be read.
+pub fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+            .map_err(|e| io_error(path, &e))?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path).map_err(|e| io_error(path, &e))
+    }
+}
+
 /// Collects manifest files under `dir`. Symbolic links to directories are
 /// not followed (a link cycle would never end); links to files are read.
-fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
