@@ -1,120 +1,193 @@
-//! Engine benchmarks on real manifests: load (YAML and JSON), graph build,
-//! authorize, who-can and rules-for, each indexed query beside the same
-//! question answered by a naive linear scan over every binding.
+//! Engine benchmarks on synthetic clusters of real-world RBAC sizes
+//! (`crates/synth`): load (JSON and YAML, throughput in bytes), graph build,
+//! and every query beside the same question answered by the naive reference
+//! evaluator of the differential tests (`tests/support/reference.rs`), so the
+//! indexed/naive ratio is read from one run.
 //!
-//! `cargo bench --bench engine`; `cargo test --benches` runs each once.
+//! `cargo bench --bench engine` runs every preset (`RBACGRAPH_BENCH_PRESETS=small,big`
+//! narrows them); `cargo test --benches` runs each benchmark once on `small`.
 
-#![allow(clippy::expect_used, reason = "benchmark setup")]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, reason = "benchmark setup")]
+
+#[path = "../tests/support/reference.rs"]
+#[allow(dead_code, reason = "the benchmark uses part of the reference")]
+mod reference;
 
 use std::hint::black_box;
-use std::path::Path;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rbacgraph::matching::rule_allows;
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rbacgraph::load::Loader;
+use rbacgraph::model::Object;
 use rbacgraph::{Identity, RbacGraph, Request, WhoCanQuery};
+use reference::{Reference, World};
 
-/// Every YAML file under a directory, concatenated as one stream.
-fn read_dir_yaml(dir: &Path, out: &mut String) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+/// The presets to run: all of them under `cargo bench`, `small` when the
+/// benchmark binary runs as a test.
+fn presets() -> Vec<rbacgraph_synth::Preset> {
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    let names = match std::env::var("RBACGRAPH_BENCH_PRESETS") {
+        Ok(list) => list,
+        Err(_) if bench_mode => "small,medium,big,xl".to_string(),
+        Err(_) => "small".to_string(),
     };
-    let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            read_dir_yaml(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-            && let Ok(text) = std::fs::read_to_string(&p)
-        {
-            out.push_str("\n---\n");
-            out.push_str(&text);
-        }
-    }
+    names.split(',').filter_map(|n| rbacgraph_synth::preset(n.trim())).collect()
 }
 
-fn clusters() -> Vec<(&'static str, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut demo = String::new();
-    read_dir_yaml(&root.join("examples/clusters/demo"), &mut demo);
-    let mut real = String::new();
-    for dir in [
-        "tests/fixtures/real-world",
-        "tests/fixtures/kubernetes-bootstrap",
-    ] {
-        read_dir_yaml(&root.join(dir), &mut real);
-    }
-    vec![("demo", demo), ("real-world", real)]
+struct Cluster {
+    name: &'static str,
+    json: String,
+    objects: Vec<Object>,
+    graph: RbacGraph,
+    reference: Reference,
 }
 
-/// The same question as `who_can`, answered by scanning every binding.
-fn naive_who_can(graph: &RbacGraph, request: &Request) -> usize {
-    let mut n = 0;
-    for (i, b) in graph.bindings().iter().enumerate() {
-        let in_ns = b
-            .namespace
-            .as_deref()
-            .is_none_or(|ns| ns == request.namespace());
-        if !in_ns {
-            continue;
-        }
-        let Some((_, role)) = graph.bound_role(rbacgraph::BindingId(i as u32)) else {
-            continue;
-        };
-        if role.rules.iter().any(|r| rule_allows(r, request)) {
-            n += b.subjects.len();
+fn cluster(preset: rbacgraph_synth::Preset) -> Cluster {
+    let mut json = Vec::new();
+    rbacgraph_synth::write_json(preset, 1, &mut json).expect("generates");
+    let json = String::from_utf8(json).expect("utf-8");
+    let mut loader = Loader::new();
+    loader.load_str(preset.name, &json);
+    let (objects, _, _) = loader.into_parts();
+    let graph = RbacGraph::from_objects(objects.clone());
+    let mut world = World::default();
+    for o in &objects {
+        match o {
+            Object::Role(r) => world.roles.push(r.clone()),
+            Object::Binding(b) => world.bindings.push(b.clone()),
+            Object::ServiceAccount(s) => world.service_accounts.push(s.clone()),
+            _ => {}
         }
     }
-    n
+    Cluster { name: preset.name, json, objects, graph, reference: Reference::new(world) }
+}
+
+/// Questions a security review asks, answerable on every preset.
+fn requests() -> Vec<Request> {
+    vec![
+        Request::resource("get", "", "secrets").in_namespace("team-0001"),
+        Request::resource("create", "", "pods").in_namespace("team-0002"),
+        Request::resource("create", "", "pods").subresource("exec").in_namespace("team-0003").named("svc-3-0"),
+        Request::resource("patch", "apps", "deployments").in_namespace("team-0004").named("svc-4"),
+        Request::resource("bind", "rbac.authorization.k8s.io", "clusterroles").named("cluster-admin"),
+        Request::non_resource("get", "/metrics"),
+    ]
+}
+
+fn identities() -> Vec<Identity> {
+    vec![
+        Identity::authenticated("system:serviceaccount:team-0001:app-1", Vec::<String>::new()),
+        Identity::authenticated("user-7@example.com", ["team-3"]),
+        Identity::authenticated("system:kube-controller-manager", Vec::<String>::new()),
+    ]
+}
+
+fn bench_load(c: &mut Criterion, cl: &Cluster, preset: rbacgraph_synth::Preset) {
+    let mut group = c.benchmark_group("load");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(cl.json.len() as u64));
+    group.bench_with_input(BenchmarkId::new("json", cl.name), &cl.json, |b, text| {
+        b.iter(|| RbacGraph::builder().load_str("bench.json", black_box(text)).build())
+    });
+    // YAML parses at ~11 MB/s a core; keep xl out of the default run.
+    if preset.name != "xl" {
+        let mut yaml = Vec::new();
+        rbacgraph_synth::write_yaml(preset, 1, &mut yaml).expect("generates");
+        let yaml = String::from_utf8(yaml).expect("utf-8");
+        group.throughput(Throughput::Bytes(yaml.len() as u64));
+        group.bench_with_input(BenchmarkId::new("yaml", cl.name), &yaml, |b, text| {
+            b.iter(|| RbacGraph::builder().load_str("bench.yaml", black_box(text)).build())
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("build");
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::from_parameter(cl.name), |b| {
+        b.iter_batched(|| cl.objects.clone(), RbacGraph::from_objects, BatchSize::LargeInput)
+    });
+    group.finish();
+}
+
+fn bench_queries(c: &mut Criterion, cl: &Cluster) {
+    let requests = requests();
+    let identities = identities();
+    let g = &cl.graph;
+    let r = &cl.reference;
+
+    let mut group = c.benchmark_group("authorize");
+    group.bench_function(BenchmarkId::new("indexed", cl.name), |b| {
+        b.iter(|| {
+            for id in &identities {
+                for q in &requests {
+                    black_box(g.authorize(id, q).allowed);
+                }
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::new("naive", cl.name), |b| {
+        b.iter(|| {
+            for id in &identities {
+                for q in &requests {
+                    black_box(r.authorize(id, q));
+                }
+            }
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("who_can");
+    group.bench_function(BenchmarkId::new("indexed", cl.name), |b| {
+        b.iter(|| {
+            for q in &requests {
+                black_box(g.who_can(&WhoCanQuery::new(q.clone())));
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::new("naive", cl.name), |b| {
+        b.iter(|| {
+            for q in &requests {
+                black_box(r.who_can_bound(q, false, scope(g, q)));
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::new("all_namespaces", cl.name), |b| {
+        b.iter(|| {
+            for q in &requests {
+                black_box(g.who_can(&WhoCanQuery::new(q.clone()).all_namespaces(true)));
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::new("expand", cl.name), |b| {
+        b.iter(|| {
+            for q in &requests {
+                black_box(g.who_can(&WhoCanQuery::new(q.clone()).all_namespaces(true).expand(true)));
+            }
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("rules_for");
+    group.bench_function(BenchmarkId::new("indexed", cl.name), |b| {
+        b.iter(|| black_box(g.rules_for(&identities[0], "team-0001")))
+    });
+    group.bench_function(BenchmarkId::new("naive", cl.name), |b| {
+        b.iter(|| black_box(r.rules_for(&identities[0], "team-0001")))
+    });
+    group.finish();
+}
+
+fn scope(g: &RbacGraph, q: &Request) -> Option<rbacgraph::model::Scope> {
+    match q {
+        Request::Resource(r) => g.discovery().scope(&r.api_group, &r.resource),
+        Request::NonResource(_) => None,
+    }
 }
 
 fn bench(c: &mut Criterion) {
-    for (name, yaml) in clusters() {
-        let graph = RbacGraph::builder()
-            .load_str(name, &yaml)
-            .build()
-            .expect("loads");
-
-        let mut group = c.benchmark_group("load");
-        group.throughput(Throughput::Bytes(yaml.len() as u64));
-        group.bench_with_input(BenchmarkId::new("yaml", name), &yaml, |b, y| {
-            b.iter(|| RbacGraph::builder().load_str("bench", black_box(y)).build())
-        });
-        group.finish();
-
-        let secrets = Request::resource("list", "", "secrets").in_namespace("kube-system");
-        let mut group = c.benchmark_group("who_can");
-        group.bench_function(BenchmarkId::new("indexed", name), |b| {
-            b.iter(|| graph.who_can(black_box(&WhoCanQuery::new(secrets.clone()))))
-        });
-        group.bench_function(BenchmarkId::new("naive", name), |b| {
-            b.iter(|| naive_who_can(&graph, black_box(&secrets)))
-        });
-        group.bench_function(BenchmarkId::new("expand_all_namespaces", name), |b| {
-            b.iter(|| {
-                graph.who_can(black_box(
-                    &WhoCanQuery::new(secrets.clone())
-                        .all_namespaces(true)
-                        .expand(true),
-                ))
-            })
-        });
-        group.finish();
-
-        let user = Identity::authenticated(
-            "system:serviceaccount:kube-system:default",
-            Vec::<String>::new(),
-        );
-        let mut group = c.benchmark_group("authorize");
-        group.bench_function(BenchmarkId::new("indexed", name), |b| {
-            b.iter(|| graph.authorize(black_box(&user), black_box(&secrets)))
-        });
-        group.finish();
-
-        let mut group = c.benchmark_group("rules_for");
-        group.bench_function(BenchmarkId::new("service_account", name), |b| {
-            b.iter(|| graph.rules_for(black_box(&user), "kube-system"))
-        });
-        group.finish();
+    for preset in presets() {
+        let cl = cluster(preset);
+        bench_load(c, &cl, preset);
+        bench_queries(c, &cl);
     }
 }
 

@@ -13,6 +13,7 @@ use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
 use crate::discovery::Discovery;
+use crate::index::QueryIndex;
 use crate::error::{Diagnostic, Error, Severity};
 use crate::load::{LoadSummary, Loader};
 use crate::matching::selector_matches;
@@ -249,7 +250,7 @@ impl GraphBuilder {
         if let Some(e) = self.io_errors.into_iter().next() {
             return Err(e);
         }
-        let (objects, diagnostics, summary) = self.loader.finish();
+        let (objects, diagnostics, summary) = self.loader.into_parts();
         let graph = RbacGraph::from_parts(objects, diagnostics, summary);
         if self.strict {
             let errors: Vec<Diagnostic> = graph
@@ -294,6 +295,7 @@ pub struct RbacGraph {
     pub(crate) namespace_bindings: HashMap<String, Vec<BindingId>>,
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) summary: LoadSummary,
+    pub(crate) index: QueryIndex,
 }
 
 impl RbacGraph {
@@ -308,7 +310,7 @@ impl RbacGraph {
         for o in objects {
             loader.add(o);
         }
-        let (objects, diagnostics, summary) = loader.finish();
+        let (objects, diagnostics, summary) = loader.into_parts();
         RbacGraph::from_parts(objects, diagnostics, summary)
     }
 
@@ -339,6 +341,7 @@ impl RbacGraph {
             namespace_bindings: HashMap::new(),
             diagnostics,
             summary,
+            index: QueryIndex::default(),
         };
         let mut crds: Vec<CustomResource> = Vec::new();
         for object in objects {
@@ -358,6 +361,8 @@ impl RbacGraph {
         g.aggregate();
         g.index_bindings();
         g.index_workloads();
+        let principals = crate::index::principals(g.subject_nodes.keys());
+        g.index = QueryIndex::build(&g.roles, &g.bindings, &g.resolution, principals);
         g
     }
 

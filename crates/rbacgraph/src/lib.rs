@@ -6,6 +6,7 @@
 pub mod discovery;
 pub mod error;
 pub mod graph;
+mod index;
 pub mod load;
 pub mod matching;
 pub mod model;

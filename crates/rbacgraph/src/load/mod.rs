@@ -65,8 +65,8 @@ impl Default for Loader {
     }
 }
 
-/// The parts a finished load hands over.
-pub(crate) type LoadParts = (Vec<Object>, Vec<Diagnostic>, LoadSummary);
+/// The parts a finished load hands over: objects, diagnostics, summary.
+pub type LoadParts = (Vec<Object>, Vec<Diagnostic>, LoadSummary);
 
 impl Loader {
     /// A loader whose default namespace is `default`.
@@ -162,8 +162,9 @@ impl Loader {
         }
     }
 
-    /// The objects, diagnostics and summary.
-    pub(crate) fn finish(self) -> LoadParts {
+    /// The objects (in load order, aggregated ClusterRoles with the rules
+    /// their manifests list), the diagnostics and the summary.
+    pub fn into_parts(self) -> LoadParts {
         (self.objects, self.diagnostics, self.summary)
     }
 

@@ -1,14 +1,15 @@
 //! `who-can`: which subjects may make a request.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use serde::Serialize;
 
 use super::{ObjectRef, SubjectRef};
 use crate::graph::{BindingId, RbacGraph, RoleId, SubjectKey};
+use crate::index::RuleRef;
 use crate::matching::rule_allows;
-use crate::model::{BindingKind, Scope, Subject, SubjectKind};
-use crate::request::{Identity, Request, SYSTEM_MASTERS, split_service_account};
+use crate::model::{Scope, Subject, SubjectKind};
+use crate::request::{Request, SYSTEM_MASTERS};
 
 /// A who-can question.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,44 +110,66 @@ impl RbacGraph {
         request: &Request,
         all_namespaces: bool,
     ) -> (Vec<AllowingBinding>, Vec<String>) {
-        let mut out = Vec::new();
-        let mut errors = Vec::new();
-        let mut visit = |b: BindingId| match self.bound_role(b) {
-            Some((role_id, role)) => {
-                let rules: Vec<usize> = role
-                    .rules
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| rule_allows(r, request))
-                    .map(|(i, _)| i)
-                    .collect();
-                if !rules.is_empty() {
-                    out.push(AllowingBinding {
-                        binding: b,
-                        role: role_id,
-                        rules,
-                    });
-                }
-            }
-            None => errors.extend(self.resolution_error(b)),
+        // Only rules that name a matching resource string (or URL) can allow
+        // the request; check those fully, then find their roles' bindings.
+        let candidates: Vec<RuleRef> = match request {
+            Request::Resource(r) => self.index.resource_candidates(&r.resource, &r.subresource),
+            Request::NonResource(_) => self.index.non_resource_candidates().to_vec(),
         };
-        for &b in &self.cluster_bindings {
-            visit(b);
+        let mut by_role: Vec<(RoleId, Vec<usize>)> = Vec::new();
+        for (role, rule) in candidates {
+            let allows = self
+                .role(role)
+                .and_then(|r| r.rules.get(rule as usize))
+                .is_some_and(|r| rule_allows(r, request));
+            if !allows {
+                continue;
+            }
+            match by_role.last_mut() {
+                Some((last, rules)) if *last == role => rules.push(rule as usize),
+                _ => by_role.push((role, vec![rule as usize])),
+            }
         }
-        if all_namespaces {
-            if self.role_bindings_can_grant(request) {
-                for (i, binding) in self.bindings.iter().enumerate() {
-                    if binding.kind == BindingKind::RoleBinding {
-                        visit(BindingId(i as u32));
-                    }
+        let namespace = request.namespace();
+        let role_bindings = if all_namespaces {
+            self.role_bindings_can_grant(request)
+        } else {
+            !namespace.is_empty()
+        };
+        let mut cluster = Vec::new();
+        let mut local = Vec::new();
+        for (role, rules) in &by_role {
+            for &b in self.index.cluster_bindings_of(*role) {
+                cluster.push(AllowingBinding { binding: b, role: *role, rules: rules.clone() });
+            }
+            if role_bindings {
+                let found = if all_namespaces {
+                    self.index.role_bindings_of(*role)
+                } else {
+                    self.index.role_bindings_of_in(*role, namespace)
+                };
+                for &b in found {
+                    local.push(AllowingBinding { binding: b, role: *role, rules: rules.clone() });
                 }
             }
-        } else if !request.namespace().is_empty() {
-            for &b in self.role_bindings_in(request.namespace()) {
-                visit(b);
-            }
         }
-        (out, errors)
+        // The subject locator's order: ClusterRoleBindings, then
+        // RoleBindings, each in load order.
+        cluster.sort_by_key(|a| a.binding);
+        local.sort_by_key(|a| a.binding);
+        cluster.extend(local);
+        let mut errors: Vec<String> =
+            self.index.unresolved_cluster.iter().filter_map(|&b| self.resolution_error(b)).collect();
+        if role_bindings {
+            let mut unresolved: Vec<BindingId> = if all_namespaces {
+                self.index.unresolved_by_ns.values().flatten().copied().collect()
+            } else {
+                self.index.unresolved_by_ns.get(namespace).cloned().unwrap_or_default()
+            };
+            unresolved.sort_unstable();
+            errors.extend(unresolved.into_iter().filter_map(|b| self.resolution_error(b)));
+        }
+        (cluster, errors)
     }
 
     /// Whether, across namespaces, a RoleBinding could grant this request:
@@ -261,30 +284,15 @@ impl RbacGraph {
 
     /// Every known principal: users named by User subjects and service
     /// accounts known from objects or subjects. A User subject spelled as a
-    /// service-account user name is that service account.
-    pub fn principals(&self) -> Vec<SubjectRef> {
-        let mut out: Vec<SubjectRef> = Vec::new();
-        for key in self.subject_nodes.keys() {
-            match key.kind {
-                SubjectKind::User => match split_service_account(&key.name) {
-                    Some((ns, name)) => out.push(SubjectRef::service_account(ns, name)),
-                    None => out.push(SubjectRef::user(&key.name)),
-                },
-                SubjectKind::ServiceAccount if !key.namespace.is_empty() => {
-                    out.push(SubjectRef::from_key(key))
-                }
-                _ => {}
-            }
-        }
-        out.sort();
-        out.dedup();
-        out
+    /// service-account user name is that service account. Sorted.
+    pub fn principals(&self) -> &[SubjectRef] {
+        &self.index.principals
     }
 
     fn expand_principals(&self, allowing: &[AllowingBinding]) -> Vec<SubjectGrants> {
-        // Index the allowing bindings by the user name or group they admit.
-        let mut by_username: HashMap<String, Vec<(usize, SubjectRef)>> = HashMap::new();
-        let mut by_group: HashMap<&str, Vec<(usize, SubjectRef)>> = HashMap::new();
+        // For every principal a bound subject admits (implicit groups
+        // included), the allowing bindings and the subject it came through.
+        let mut hits: HashMap<usize, Vec<(usize, SubjectRef)>> = HashMap::new();
         for (ai, a) in allowing.iter().enumerate() {
             let Some(binding) = self.binding(a.binding) else {
                 continue;
@@ -295,45 +303,23 @@ impl RbacGraph {
                     continue;
                 };
                 let via = SubjectRef::from_key(&key);
-                match key.kind {
-                    SubjectKind::Group => {
-                        by_group.entry(s.name.as_str()).or_default().push((ai, via))
-                    }
-                    _ => {
-                        if let Some(u) = key.username() {
-                            by_username.entry(u).or_default().push((ai, via));
-                        }
-                    }
+                for p in self.index.admitted(&key.kind, &key.name, &key.namespace) {
+                    hits.entry(p).or_default().push((ai, via.clone()));
                 }
             }
         }
-        let mut out = Vec::new();
-        for principal in self.principals() {
-            let username = match &principal.namespace {
-                Some(ns) => crate::request::service_account_username(ns, &principal.name),
-                None => principal.name.clone(),
-            };
-            let identity = Identity::authenticated(username.clone(), Vec::<String>::new());
-            let mut hits: Vec<&(usize, SubjectRef)> =
-                by_username.get(&username).into_iter().flatten().collect();
-            for g in &identity.groups {
-                hits.extend(by_group.get(g.as_str()).into_iter().flatten());
-            }
-            if hits.is_empty() {
-                continue;
-            }
-            hits.sort();
-            hits.dedup();
-            let grants = hits
-                .into_iter()
-                .map(|(ai, via)| self.grant(&allowing[*ai], Some(via.clone())))
-                .collect();
-            out.push(SubjectGrants {
-                subject: principal,
-                grants,
-            });
-        }
-        out
+        let mut principals: Vec<usize> = hits.keys().copied().collect();
+        principals.sort_unstable();
+        principals
+            .into_iter()
+            .filter_map(|p| {
+                let mut grants = hits.remove(&p)?;
+                grants.sort();
+                grants.dedup();
+                let grants = grants.into_iter().map(|(ai, via)| self.grant(&allowing[ai], Some(via))).collect();
+                Some(SubjectGrants { subject: self.index.principals.get(p)?.clone(), grants })
+            })
+            .collect()
     }
 
     /// The subject key of a principal (for graph lookups).
