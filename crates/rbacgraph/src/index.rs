@@ -19,10 +19,10 @@ pub(crate) type RuleRef = (RoleId, u32);
 /// Query indexes (see the module docs).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct QueryIndex {
-    /// Resource rules by each resource string they list (`pods`,
-    /// `pods/log`, `*/scale`, `*`, …), so a request looks up only the
-    /// strings that can match it.
-    by_resource: HashMap<String, Vec<RuleRef>>,
+    /// Resource rules by each API group and resource string they list
+    /// (`pods`, `pods/log`, `*/scale`, `*`, …), so a request looks up only
+    /// the entries that can match it.
+    by_resource: HashMap<String, HashMap<String, Vec<RuleRef>>>,
     /// Rules with non-resource URLs (few; scanned).
     non_resource: Vec<RuleRef>,
     /// ClusterRoleBindings by the role they resolve to, in load order.
@@ -54,11 +54,14 @@ impl QueryIndex {
         for (r, role) in roles.iter().enumerate() {
             for (i, rule) in role.rules.iter().enumerate() {
                 let at = (RoleId(r as u32), i as u32);
-                for resource in &rule.resources {
-                    let entry = index.by_resource.entry(resource.clone()).or_default();
-                    // A rule listing the same resource twice is one candidate.
-                    if entry.last() != Some(&at) {
-                        entry.push(at);
+                for group in &rule.api_groups {
+                    let by_group = index.by_resource.entry(group.clone()).or_default();
+                    for resource in &rule.resources {
+                        let entry = by_group.entry(resource.clone()).or_default();
+                        // A rule listing a string twice is one candidate.
+                        if entry.last() != Some(&at) {
+                            entry.push(at);
+                        }
                     }
                 }
                 if !rule.non_resource_urls.is_empty() {
@@ -98,18 +101,27 @@ impl QueryIndex {
         index
     }
 
-    /// The rules that could match a resource request on `resource` /
-    /// `subresource`: those naming `*`, the combined resource, or `*/SUB`.
-    pub(crate) fn resource_candidates(&self, resource: &str, subresource: &str) -> Vec<RuleRef> {
-        let mut keys: Vec<String> = vec![ALL.to_string()];
+    /// The rules that could match a resource request on `group`,
+    /// `resource` and `subresource`: those naming the group or `*`, and the
+    /// combined resource, `*` or `*/SUB`.
+    pub(crate) fn resource_candidates(&self, group: &str, resource: &str, subresource: &str) -> Vec<RuleRef> {
+        let mut resources: Vec<String> = vec![ALL.to_string()];
         if subresource.is_empty() {
-            keys.push(resource.to_string());
+            resources.push(resource.to_string());
         } else {
-            keys.push(format!("{resource}/{subresource}"));
-            keys.push(format!("*/{subresource}"));
+            resources.push(format!("{resource}/{subresource}"));
+            resources.push(format!("*/{subresource}"));
         }
-        let mut out: Vec<RuleRef> =
-            keys.iter().filter_map(|k| self.by_resource.get(k)).flatten().copied().collect();
+        let mut out: Vec<RuleRef> = Vec::new();
+        for g in [group, ALL] {
+            let Some(by_group) = self.by_resource.get(g) else { continue };
+            for r in &resources {
+                out.extend(by_group.get(r.as_str()).into_iter().flatten().copied());
+            }
+            if group == ALL {
+                break;
+            }
+        }
         out.sort_unstable();
         out.dedup();
         out

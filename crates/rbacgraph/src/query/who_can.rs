@@ -113,7 +113,9 @@ impl RbacGraph {
         // Only rules that name a matching resource string (or URL) can allow
         // the request; check those fully, then find their roles' bindings.
         let candidates: Vec<RuleRef> = match request {
-            Request::Resource(r) => self.index.resource_candidates(&r.resource, &r.subresource),
+            Request::Resource(r) => {
+                self.index.resource_candidates(&r.api_group, &r.resource, &r.subresource)
+            }
             Request::NonResource(_) => self.index.non_resource_candidates().to_vec(),
         };
         let mut by_role: Vec<(RoleId, Vec<usize>)> = Vec::new();
