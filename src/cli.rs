@@ -57,6 +57,8 @@ pub enum Format {
     Json,
     /// YAML (same schema as JSON)
     Yaml,
+    /// Graphviz DOT (`paths` and `export` only)
+    Dot,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +72,12 @@ pub enum Command {
     WhoCan(WhoCanArgs),
     /// What was loaded: counts by kind, the graph, and every load problem
     Summary,
+    /// Escalation paths: how an identity reaches cluster-admin, a node or
+    /// another identity (exit 0 if a path is found, 1 if none, 2 error)
+    Paths(PathsArgs),
+    /// The permission graph (subjects, bindings, roles, rules, workloads and
+    /// escalation edges), whole or around one object, as DOT or JSON
+    Export(ExportArgs),
     /// Write a deterministic synthetic cluster (for benchmarks) to stdout
     Generate(GenerateArgs),
     /// Print a shell completion script
@@ -178,4 +186,70 @@ pub struct GenerateArgs {
     /// Seed: the same preset and seed always give the same bytes
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PathsArgs {
+    /// Start from this user (`system:serviceaccount:NS:NAME` for a service account)
+    ///
+    /// The identity gets the implicit groups, as for can-i.
+    #[arg(
+        long = "as",
+        value_name = "USER",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub user: Option<String>,
+
+    /// A group the user is in; repeatable
+    #[arg(long = "as-group", value_name = "GROUP", requires = "user")]
+    pub groups: Vec<String>,
+
+    /// What to reach: cluster-admin, nodes, node:NAME, group:NAME or a user name
+    #[arg(long, value_name = "TARGET", default_value = "cluster-admin")]
+    pub to: String,
+
+    /// List every principal (user, group, service account, kubelet) that reaches
+    /// the target, with one shortest path each
+    #[arg(long)]
+    pub all: bool,
+
+    /// List everything the identity reaches, one shortest path each (instead of --to)
+    #[arg(long, conflicts_with_all = ["to", "all"], requires = "user")]
+    pub blast_radius: bool,
+
+    /// The most steps a path may have
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_depth: usize,
+
+    /// Every ServiceAccount has a legacy token Secret (clusters before v1.24):
+    /// reading a namespace's Secrets yields all its service accounts
+    #[arg(long)]
+    pub assume_legacy_tokens: bool,
+
+    /// The cluster is EKS: editing kube-system/aws-auth maps an IAM identity to
+    /// system:masters (on by itself when a Node has an eks.amazonaws.com/ label)
+    #[arg(long)]
+    pub eks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only the neighbourhood of a subject, role or binding: KIND/NAME or
+    /// KIND/NAMESPACE/NAME (user/, group/, sa/, role/, clusterrole/, rolebinding/,
+    /// clusterrolebinding/, node/) or a user name
+    #[arg(long, value_name = "OBJECT")]
+    pub around: Option<String>,
+
+    /// How many edges away from --around to go
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub depth: usize,
+
+    /// Every ServiceAccount has a legacy token Secret (see paths --help)
+    #[arg(long)]
+    pub assume_legacy_tokens: bool,
+
+    /// The cluster is EKS (see paths --help)
+    #[arg(long)]
+    pub eks: bool,
 }

@@ -5,7 +5,6 @@ mod cli;
 mod cmd;
 mod input;
 mod output;
-mod target;
 mod timings;
 
 #[global_allocator]
@@ -53,8 +52,19 @@ impl From<io::Error> for AppError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.global.output == cli::Format::Dot
+        && matches!(
+            cli.command,
+            Command::CanI(_) | Command::WhoCan(_) | Command::Summary
+        )
+    {
+        eprintln!("error: -o dot is only for `paths` and `export`; use table, json or yaml");
+        return ExitCode::from(2);
+    }
     let result = match &cli.command {
         Command::CanI(args) => cmd::can_i::run(&cli.global, args),
+        Command::Paths(args) => cmd::paths::run(&cli.global, args),
+        Command::Export(args) => cmd::export::run(&cli.global, args),
         Command::WhoCan(args) => cmd::who_can::run(&cli.global, args),
         Command::Summary => cmd::summary::run(&cli.global),
         Command::Generate(args) => cmd::generate::run(&cli.global, args),

@@ -10,7 +10,7 @@ use crate::AppError;
 use crate::timings;
 use crate::cli::{CanIArgs, Format, GlobalArgs};
 use crate::output::{self, DIM, GREEN, RED, paint};
-use crate::target::{self, NamespaceArg};
+use rbacgraph::target::{self, Namespaces};
 
 pub fn run(global: &GlobalArgs, args: &CanIArgs) -> Result<ExitCode, AppError> {
     let graph = crate::input::load(global, global.output != Format::Table)?;
@@ -25,9 +25,9 @@ pub fn run(global: &GlobalArgs, args: &CanIArgs) -> Result<ExitCode, AppError> {
         ));
     };
     let namespace = if args.all_namespaces {
-        NamespaceArg::One("")
+        Namespaces::One("")
     } else {
-        NamespaceArg::One(&args.namespace)
+        Namespaces::One(&args.namespace)
     };
     let target = target::parse(&graph, verb, target, args.subresource.as_deref(), namespace)?;
     let decision = timings::time("query", || graph.authorize(&identity, &target.request));

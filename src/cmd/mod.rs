@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
 pub mod can_i;
+pub mod export;
 pub mod generate;
+pub mod paths;
 pub mod summary;
 pub mod who_can;
 

@@ -10,15 +10,15 @@ use crate::AppError;
 use crate::timings;
 use crate::cli::{Format, GlobalArgs, WhoCanArgs};
 use crate::output;
-use crate::target::{self, NamespaceArg};
+use rbacgraph::target::{self, Namespaces};
 
 pub fn run(global: &GlobalArgs, args: &WhoCanArgs) -> Result<ExitCode, AppError> {
     let graph = crate::input::load(global, global.output != Format::Table)?;
     let t = &args.target;
     let namespace = if t.all_namespaces {
-        NamespaceArg::All
+        Namespaces::All
     } else {
-        NamespaceArg::One(&t.namespace)
+        Namespaces::One(&t.namespace)
     };
     let target = target::parse(
         &graph,

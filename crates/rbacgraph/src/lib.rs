@@ -13,12 +13,14 @@ pub mod model;
 pub mod query;
 pub mod render;
 pub mod request;
+pub mod target;
 
 pub use error::{Diagnostic, Error, Result, Severity};
 pub use graph::{BindingId, GraphBuilder, RbacGraph, RoleId, SubjectKey};
 pub use model::{Binding, Object, PolicyRule, Role, Source, Subject};
 pub use query::authorize::{Decision, NearMiss, Reason};
 pub use query::escalation::{WriteCheck, WriteOp, covers};
+pub use query::paths::{AttackGraph, AttackPath, Target, Technique};
 pub use query::rules_for::RulesFor;
 pub use query::who_can::{WhoCan, WhoCanQuery};
 pub use query::{ObjectRef, SubjectRef};

@@ -1,35 +1,56 @@
-//! TARGET arguments (`TYPE[.GROUP][/NAME]` or `/url`) into request attributes.
+//! Turning what a person types — `VERB TYPE[.GROUP][/NAME]` or a URL, a
+//! subresource and a namespace choice — into request attributes, as kubectl
+//! and the API server would. Shared by the CLI and the bindings.
 
-use rbacgraph::{Error, RbacGraph, Request};
+use crate::{Error, RbacGraph, Request};
 
 /// Where a request is asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NamespaceArg<'a> {
+pub enum Namespaces<'a> {
     /// `-n NS` (or its default).
     One(&'a str),
     /// `-A`.
     All,
 }
 
-/// The parsed request and whether it is a namespaced resource request.
-#[derive(Debug)]
+/// The parsed request and whether it is asked across namespaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
+    /// The request attributes.
     pub request: Request,
-    /// `-A` applies: a namespaced resource asked across namespaces.
+    /// All namespaces were asked for and the resource is namespaced (for
+    /// who-can: evaluate every namespace's RoleBindings in their own
+    /// namespace).
     pub all_namespaces: bool,
 }
 
 /// Builds the request attributes as the API server would for
-/// `VERB TARGET [--subresource S] [-n NS | -A]`.
+/// `VERB TARGET [--subresource S] [-n NS | -A]`, resolving the type name
+/// against the graph's discovery (built-ins and loaded CRDs).
 ///
 /// Cluster-scoped resources get namespace `""`, except one named Namespace
 /// object, whose namespace attribute is its own name (rbac-semantics.md §1).
+/// `Namespaces::All` gives namespace `""` and, for namespaced resources,
+/// `all_namespaces`.
+///
+/// # Errors
+/// An empty verb, a malformed target, or an unknown bare type name.
+///
+/// ```
+/// use rbacgraph::target::{parse, Namespaces};
+/// use rbacgraph::{RbacGraph, Request};
+/// let graph = RbacGraph::builder().build().unwrap();
+/// let t = parse(&graph, "get", "deploy/web", Some("scale"), Namespaces::One("shop")).unwrap();
+/// assert_eq!(t.request, Request::resource("get", "apps", "deployments").named("web").subresource("scale").in_namespace("shop"));
+/// let nodes = parse(&graph, "list", "no", None, Namespaces::One("shop")).unwrap();
+/// assert_eq!(nodes.request.namespace(), "");
+/// ```
 pub fn parse(
     graph: &RbacGraph,
     verb: &str,
     target: &str,
     subresource: Option<&str>,
-    namespace: NamespaceArg<'_>,
+    namespaces: Namespaces<'_>,
 ) -> Result<Target, Error> {
     if verb.is_empty() {
         return Err(Error::Invalid {
@@ -76,9 +97,9 @@ pub fn parse(
     } else if !resolved.is_namespaced() {
         ("", false)
     } else {
-        match namespace {
-            NamespaceArg::One(ns) => (ns, false),
-            NamespaceArg::All => ("", true),
+        match namespaces {
+            Namespaces::One(ns) => (ns, false),
+            Namespaces::All => ("", true),
         }
     };
     Ok(Target {

@@ -1,0 +1,33 @@
+//! `rbacgraph export`: the permission graph (or a neighbourhood of it) as
+//! Graphviz DOT or JSON/YAML.
+
+use std::process::ExitCode;
+
+use rbacgraph::query::paths::AttackGraph;
+use rbacgraph::query::paths::export::ExportGraph;
+
+use crate::AppError;
+use crate::cli::{ExportArgs, Format, GlobalArgs};
+use crate::output;
+
+pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, AppError> {
+    if global.output == Format::Table {
+        return Err(AppError::Usage(
+            "export prints a graph: use -o dot (Graphviz) or -o json".into(),
+        ));
+    }
+    let graph = crate::input::load(global, true)?;
+    let attack = AttackGraph::builder(&graph)
+        .assume_legacy_tokens(args.assume_legacy_tokens)
+        .eks(args.eks)
+        .build();
+    let mut export = ExportGraph::new(&attack);
+    if let Some(around) = &args.around {
+        export = export.around(around, args.depth)?;
+    }
+    match global.output {
+        Format::Dot => output::write_out(&export.to_dot())?,
+        format => output::document(format, &export.to_document())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
