@@ -268,19 +268,48 @@ impl Loader {
         }
         let chunk = items.len().div_ceil(threads);
         let partials: Vec<Loader> = std::thread::scope(|scope| {
-            let handles: Vec<_> = items
+            let shares: Vec<_> = items
                 .chunks(chunk)
                 .enumerate()
                 .map(|(n, part)| {
                     let mut child = self.child();
                     let work = &work;
-                    scope.spawn(move || {
+                    let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                         work(&mut child, n * chunk, part);
                         child
-                    })
+                    });
+                    (n, part, spawned)
                 })
                 .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            shares
+                .into_iter()
+                .map(|(n, part, spawned)| match spawned.map(|h| h.join()) {
+                    Ok(Ok(child)) => child,
+                    // No thread to be had: do this share here instead.
+                    Err(_) => {
+                        let mut child = self.child();
+                        work(&mut child, n * chunk, part);
+                        child
+                    }
+                    // A worker panicked (a bug): say so rather than lose its share silently.
+                    Ok(Err(_)) => {
+                        let mut child = self.child();
+                        child.summary.failed += part.len();
+                        child.diagnostics.push(Diagnostic {
+                            severity: Severity::Error,
+                            source: Source::inline("loader"),
+                            object: None,
+                            field: None,
+                            message: format!(
+                                "internal error while decoding {} items starting at {}; please report it",
+                                part.len(),
+                                n * chunk
+                            ),
+                        });
+                        child
+                    }
+                })
+                .collect()
         });
         for partial in partials {
             self.absorb(partial);
