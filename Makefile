@@ -3,7 +3,7 @@ CARGO ?= cargo
 DEMO := examples/clusters/demo
 RBACGRAPH := $(CARGO) run --quiet --bin rbacgraph --
 
-.PHONY: demo test lint unit bench doc
+.PHONY: demo test lint unit bench doc perf test-python
 
 # The main job on the bundled demo cluster: what was loaded, who can read
 # secrets in the shop namespace, and whether the CI deployer can create pods there (and why).
@@ -11,6 +11,7 @@ demo:
 	$(RBACGRAPH) -f $(DEMO) summary
 	$(RBACGRAPH) -f $(DEMO) who-can get secrets -n shop
 	-$(RBACGRAPH) -f $(DEMO) can-i create pods -n shop --as system:serviceaccount:ci:deployer --explain
+	-$(RBACGRAPH) -f $(DEMO) paths --as system:serviceaccount:ci:deployer --to nodes
 
 # Everything CI checks. Installs what it needs on a fresh machine (idempotent).
 test: lint unit doc
@@ -29,3 +30,39 @@ doc:
 
 bench:
 	$(CARGO) bench --bench engine
+
+# The Python bindings (bindings/python): a virtualenv in target/python-venv with
+# the pinned test tools, made once per requirements file and Python version (the
+# stamp file names both); the package itself is built by pip + maturin (in the dev
+# profile, sharing the Rust tests' build) and reinstalled on every run. pytest
+# covers the API, the CLI cross-checks and the example notebook; stubtest and
+# mypy --strict check the types.
+PYTHON ?= python3
+PY_VENV := target/python-venv
+PY := $(PY_VENV)/bin/python
+PY_REQUIREMENTS := bindings/python/requirements-test.txt
+PY_STAMP = $(PY_VENV)/.ready-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')-$(shell cksum < $(PY_REQUIREMENTS) | cut -d' ' -f1)
+PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CONSTRAINT=$(PY_REQUIREMENTS) $(PY) -m pip
+
+$(PY_VENV)/.ready-%:
+	rm -rf $(PY_VENV)
+	$(PYTHON) -m venv $(PY_VENV)
+	$(PIP) install --quiet -r $(PY_REQUIREMENTS)
+	touch $@
+
+test-python: $(PY_STAMP)
+	$(CARGO) build --quiet --bin rbacgraph
+	$(PIP) install --quiet --force-reinstall --no-deps --config-settings=build-args="--profile dev --strip" ./bindings/python
+	RBACGRAPH_BIN=target/debug/rbacgraph $(PY) -m pytest -p no:cacheprovider bindings/python/tests
+	MYPY_CACHE_DIR=target/mypy-cache $(PY) -m mypy.stubtest --mypy-config-file bindings/python/pyproject.toml rbacgraph
+	MYPY_CACHE_DIR=target/mypy-cache $(PY) -m mypy --config-file bindings/python/pyproject.toml -p rbacgraph
+
+# Whole-pipeline numbers on the xl synthetic cluster (10x the biggest published one):
+# phase times and peak memory of one CLI run, as in the README's Performance section.
+perf:
+	$(CARGO) build --release --quiet --bin rbacgraph
+	mkdir -p target/perf
+	target/release/rbacgraph generate --preset xl --seed 1 -o json > target/perf/xl.json
+	target/release/rbacgraph generate --preset big --seed 1 -o yaml > target/perf/big.yaml
+	target/release/rbacgraph --timings -f target/perf/xl.json who-can create pods --subresource exec -n team-0003 > /dev/null
+	target/release/rbacgraph --timings -f target/perf/big.yaml summary > /dev/null

@@ -7,7 +7,12 @@
 //! `cargo bench --bench engine` runs every preset (`RBACGRAPH_BENCH_PRESETS=small,big`
 //! narrows them); `cargo test --benches` runs each benchmark once on `small`.
 
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, reason = "benchmark setup")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "benchmark setup"
+)]
 
 #[path = "../tests/support/reference.rs"]
 #[allow(dead_code, reason = "the benchmark uses part of the reference")]
@@ -30,7 +35,10 @@ fn presets() -> Vec<rbacgraph_synth::Preset> {
         Err(_) if bench_mode => "small,medium,big,xl".to_string(),
         Err(_) => "small".to_string(),
     };
-    names.split(',').filter_map(|n| rbacgraph_synth::preset(n.trim())).collect()
+    names
+        .split(',')
+        .filter_map(|n| rbacgraph_synth::preset(n.trim()))
+        .collect()
 }
 
 struct Cluster {
@@ -58,7 +66,13 @@ fn cluster(preset: rbacgraph_synth::Preset) -> Cluster {
             _ => {}
         }
     }
-    Cluster { name: preset.name, json, objects, graph, reference: Reference::new(world) }
+    Cluster {
+        name: preset.name,
+        json,
+        objects,
+        graph,
+        reference: Reference::new(world),
+    }
 }
 
 /// Questions a security review asks, answerable on every preset.
@@ -66,16 +80,25 @@ fn requests() -> Vec<Request> {
     vec![
         Request::resource("get", "", "secrets").in_namespace("team-0001"),
         Request::resource("create", "", "pods").in_namespace("team-0002"),
-        Request::resource("create", "", "pods").subresource("exec").in_namespace("team-0003").named("svc-3-0"),
-        Request::resource("patch", "apps", "deployments").in_namespace("team-0004").named("svc-4"),
-        Request::resource("bind", "rbac.authorization.k8s.io", "clusterroles").named("cluster-admin"),
+        Request::resource("create", "", "pods")
+            .subresource("exec")
+            .in_namespace("team-0003")
+            .named("svc-3-0"),
+        Request::resource("patch", "apps", "deployments")
+            .in_namespace("team-0004")
+            .named("svc-4"),
+        Request::resource("bind", "rbac.authorization.k8s.io", "clusterroles")
+            .named("cluster-admin"),
         Request::non_resource("get", "/metrics"),
     ]
 }
 
 fn identities() -> Vec<Identity> {
     vec![
-        Identity::authenticated("system:serviceaccount:team-0001:app-1", Vec::<String>::new()),
+        Identity::authenticated(
+            "system:serviceaccount:team-0001:app-1",
+            Vec::<String>::new(),
+        ),
         Identity::authenticated("user-7@example.com", ["team-3"]),
         Identity::authenticated("system:kube-controller-manager", Vec::<String>::new()),
     ]
@@ -86,7 +109,11 @@ fn bench_load(c: &mut Criterion, cl: &Cluster, preset: rbacgraph_synth::Preset) 
     group.sample_size(10);
     group.throughput(Throughput::Bytes(cl.json.len() as u64));
     group.bench_with_input(BenchmarkId::new("json", cl.name), &cl.json, |b, text| {
-        b.iter(|| RbacGraph::builder().load_str("bench.json", black_box(text)).build())
+        b.iter(|| {
+            RbacGraph::builder()
+                .load_str("bench.json", black_box(text))
+                .build()
+        })
     });
     // YAML parses at ~11 MB/s a core; keep xl out of the default run.
     if preset.name != "xl" {
@@ -95,7 +122,11 @@ fn bench_load(c: &mut Criterion, cl: &Cluster, preset: rbacgraph_synth::Preset) 
         let yaml = String::from_utf8(yaml).expect("utf-8");
         group.throughput(Throughput::Bytes(yaml.len() as u64));
         group.bench_with_input(BenchmarkId::new("yaml", cl.name), &yaml, |b, text| {
-            b.iter(|| RbacGraph::builder().load_str("bench.yaml", black_box(text)).build())
+            b.iter(|| {
+                RbacGraph::builder()
+                    .load_str("bench.yaml", black_box(text))
+                    .build()
+            })
         });
     }
     group.finish();
@@ -103,7 +134,11 @@ fn bench_load(c: &mut Criterion, cl: &Cluster, preset: rbacgraph_synth::Preset) 
     let mut group = c.benchmark_group("build");
     group.sample_size(10);
     group.bench_function(BenchmarkId::from_parameter(cl.name), |b| {
-        b.iter_batched(|| cl.objects.clone(), RbacGraph::from_objects, BatchSize::LargeInput)
+        b.iter_batched(
+            || cl.objects.clone(),
+            RbacGraph::from_objects,
+            BatchSize::LargeInput,
+        )
     });
     group.finish();
 }
@@ -160,7 +195,13 @@ fn bench_queries(c: &mut Criterion, cl: &Cluster) {
     group.bench_function(BenchmarkId::new("expand", cl.name), |b| {
         b.iter(|| {
             for q in &requests {
-                black_box(g.who_can(&WhoCanQuery::new(q.clone()).all_namespaces(true).expand(true)));
+                black_box(
+                    g.who_can(
+                        &WhoCanQuery::new(q.clone())
+                            .all_namespaces(true)
+                            .expand(true),
+                    ),
+                );
             }
         })
     });

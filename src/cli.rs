@@ -59,6 +59,8 @@ pub enum Format {
     Yaml,
     /// Graphviz DOT (`paths` and `export` only)
     Dot,
+    /// Markdown for a pull-request comment (`diff` only)
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +80,13 @@ pub enum Command {
     /// The permission graph (subjects, bindings, roles, rules, workloads and
     /// escalation edges), whole or around one object, as DOT or JSON
     Export(ExportArgs),
+    /// Effective-permission changes from the -f snapshot to the --against one, per
+    /// principal, with their causes, and new or lost paths to cluster-admin (exit 0;
+    /// 1 with --fail-on-change / --fail-on-escalation when they apply; 2 error)
+    Diff(DiffArgs),
+    /// Granted versus used from audit logs: used and unused rules, denied requests,
+    /// removable bindings, and the least roles that allow what was used (-o yaml)
+    Usage(UsageArgs),
     /// Write a deterministic synthetic cluster (for benchmarks) to stdout
     Generate(GenerateArgs),
     /// Print a shell completion script
@@ -222,6 +231,11 @@ pub struct PathsArgs {
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_depth: usize,
 
+    /// With --as: how many paths to print, shortest first (a target made of
+    /// several nodes, like `nodes`, has one path per node)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub limit: usize,
+
     /// Every ServiceAccount has a legacy token Secret (clusters before v1.24):
     /// reading a namespace's Secrets yields all its service accounts
     #[arg(long)]
@@ -252,4 +266,62 @@ pub struct ExportArgs {
     /// The cluster is EKS (see paths --help)
     #[arg(long)]
     pub eks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The new snapshot (-f gives the old one): a file, a directory or `-`; repeatable
+    #[arg(long = "against", value_name = "PATH", required = true)]
+    pub against: Vec<PathBuf>,
+
+    /// Exit 1 when any effective permission or escalation path changed
+    #[arg(long)]
+    pub fail_on_change: bool,
+
+    /// Exit 1 when a principal newly reaches cluster-admin
+    #[arg(long)]
+    pub fail_on_escalation: bool,
+
+    /// Do not compare escalation paths (faster on big clusters)
+    #[arg(long)]
+    pub no_paths: bool,
+
+    /// The most steps an escalation path may have
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_depth: usize,
+
+    /// Every ServiceAccount has a legacy token Secret (see paths --help)
+    #[arg(long)]
+    pub assume_legacy_tokens: bool,
+
+    /// The cluster is EKS (see paths --help)
+    #[arg(long)]
+    pub eks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// Audit log: JSON lines of audit.k8s.io/v1 events, plain or gzip (`-` for stdin); repeatable
+    #[arg(long = "audit-log", value_name = "FILE", required = true)]
+    pub audit_logs: Vec<PathBuf>,
+
+    /// Only this user (`system:serviceaccount:NS:NAME` for a service account); repeatable
+    #[arg(long = "user", value_name = "USER")]
+    pub users: Vec<String>,
+
+    /// Only this service account; repeatable
+    #[arg(long = "serviceaccount", value_name = "NS:NAME")]
+    pub service_accounts: Vec<String>,
+
+    /// Generated roles also cover the requests denied in the log (what audit2rbac does)
+    #[arg(long)]
+    pub include_denied: bool,
+
+    /// Generate exactly the verbs used (no list → get/list/watch expansion)
+    #[arg(long)]
+    pub exact_verbs: bool,
+
+    /// Generated objects are named PREFIX:USER
+    #[arg(long, value_name = "PREFIX", default_value = "rbacgraph")]
+    pub name_prefix: String,
 }

@@ -17,13 +17,22 @@ use crate::timings;
 /// summary prints them itself). A progress bar appears on stderr when the
 /// load takes over a second and stderr is a terminal.
 pub fn load(global: &GlobalArgs, quiet: bool) -> Result<RbacGraph, AppError> {
-    if global.files.is_empty() {
+    load_from(global, &global.files, quiet)
+}
+
+/// Loads `paths` (instead of the `-f` ones) as [`load`] does.
+pub fn load_from(
+    global: &GlobalArgs,
+    paths: &[std::path::PathBuf],
+    quiet: bool,
+) -> Result<RbacGraph, AppError> {
+    if paths.is_empty() {
         return Err(AppError::Usage(
             "no input: give -f PATH (a file, a directory, or - for standard input)".into(),
         ));
     }
     let mut files = Vec::new();
-    for path in &global.files {
+    for path in paths {
         files.extend(timings::time("read", || manifest_files(path))?);
     }
     let progress = Progress::new(files.len());
@@ -79,10 +88,16 @@ struct Progress {
 impl Progress {
     fn new(files: usize) -> Self {
         let bar = ProgressBar::with_draw_target(Some(files as u64), ProgressDrawTarget::hidden());
-        if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed}] {pos}/{len} files {wide_msg}") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} [{elapsed}] {pos}/{len} files {wide_msg}")
+        {
             bar.set_style(style);
         }
-        Progress { bar, start: Instant::now(), enabled: std::io::stderr().is_terminal() }
+        Progress {
+            bar,
+            start: Instant::now(),
+            enabled: std::io::stderr().is_terminal(),
+        }
     }
 
     fn reveal_if_slow(&self) {
@@ -95,7 +110,8 @@ impl Progress {
     fn working_on(&self, what: &str, bytes: usize) {
         self.reveal_if_slow();
         if bytes > 0 {
-            self.bar.set_message(format!("{what} ({:.1} MB)", bytes as f64 / 1e6));
+            self.bar
+                .set_message(format!("{what} ({:.1} MB)", bytes as f64 / 1e6));
         } else {
             self.bar.set_message(what.to_string());
         }

@@ -55,10 +55,18 @@ fn main() -> ExitCode {
     if cli.global.output == cli::Format::Dot
         && matches!(
             cli.command,
-            Command::CanI(_) | Command::WhoCan(_) | Command::Summary
+            Command::CanI(_)
+                | Command::WhoCan(_)
+                | Command::Summary
+                | Command::Diff(_)
+                | Command::Usage(_)
         )
     {
         eprintln!("error: -o dot is only for `paths` and `export`; use table, json or yaml");
+        return ExitCode::from(2);
+    }
+    if cli.global.output == cli::Format::Markdown && !matches!(cli.command, Command::Diff(_)) {
+        eprintln!("error: -o markdown is only for `diff`; use table, json or yaml");
         return ExitCode::from(2);
     }
     let result = match &cli.command {
@@ -67,6 +75,8 @@ fn main() -> ExitCode {
         Command::Export(args) => cmd::export::run(&cli.global, args),
         Command::WhoCan(args) => cmd::who_can::run(&cli.global, args),
         Command::Summary => cmd::summary::run(&cli.global),
+        Command::Diff(args) => cmd::diff::run(&cli.global, args),
+        Command::Usage(args) => cmd::usage::run(&cli.global, args),
         Command::Generate(args) => cmd::generate::run(&cli.global, args),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "rbacgraph", &mut io::stdout());

@@ -7,9 +7,9 @@ use rbacgraph::{Identity, Reason};
 
 use super::{bracket, short};
 use crate::AppError;
-use crate::timings;
 use crate::cli::{CanIArgs, Format, GlobalArgs};
 use crate::output::{self, DIM, GREEN, RED, paint};
+use crate::timings;
 use rbacgraph::target::{self, Namespaces};
 
 pub fn run(global: &GlobalArgs, args: &CanIArgs) -> Result<ExitCode, AppError> {

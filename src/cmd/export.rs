@@ -9,6 +9,7 @@ use rbacgraph::query::paths::export::ExportGraph;
 use crate::AppError;
 use crate::cli::{ExportArgs, Format, GlobalArgs};
 use crate::output;
+use crate::timings;
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, AppError> {
     if global.output == Format::Table {
@@ -17,16 +18,18 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, AppError>
         ));
     }
     let graph = crate::input::load(global, true)?;
-    let attack = AttackGraph::builder(&graph)
-        .assume_legacy_tokens(args.assume_legacy_tokens)
-        .eks(args.eks)
-        .build();
-    let mut export = ExportGraph::new(&attack);
+    let attack = timings::time("attack graph", || {
+        AttackGraph::builder(&graph)
+            .assume_legacy_tokens(args.assume_legacy_tokens)
+            .eks(args.eks)
+            .build()
+    });
+    let mut export = timings::time("query", || ExportGraph::new(&attack));
     if let Some(around) = &args.around {
-        export = export.around(around, args.depth)?;
+        export = timings::time("query", || export.around(around, args.depth))?;
     }
     match global.output {
-        Format::Dot => output::write_out(&export.to_dot())?,
+        Format::Dot => output::write_out(&timings::time("render", || export.to_dot()))?,
         format => output::document(format, &export.to_document())?,
     }
     Ok(ExitCode::SUCCESS)

@@ -15,7 +15,11 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> Result<ExitCode, AppErro
     let written = match global.output {
         Format::Yaml => rbacgraph_synth::write_yaml(preset, args.seed, &mut out),
         Format::Json => rbacgraph_synth::write_json(preset, args.seed, &mut out),
-        _ => return Err(AppError::Usage("generate writes `-o json` or `-o yaml`".into())),
+        _ => {
+            return Err(AppError::Usage(
+                "generate writes `-o json` or `-o yaml`".into(),
+            ));
+        }
     };
     match written {
         Ok(()) => {}

@@ -1,10 +1,12 @@
 //! One module per subcommand.
 
 pub mod can_i;
+pub mod diff;
 pub mod export;
 pub mod generate;
 pub mod paths;
 pub mod summary;
+pub mod usage;
 pub mod who_can;
 
 use rbacgraph::ObjectRef;

@@ -9,39 +9,49 @@ use rbacgraph::{Identity, Reason};
 use crate::AppError;
 use crate::cli::{Format, GlobalArgs, PathsArgs};
 use crate::output::{self, BOLD, DIM, paint};
+use crate::timings;
 
 pub fn run(global: &GlobalArgs, args: &PathsArgs) -> Result<ExitCode, AppError> {
     let graph = crate::input::load(global, global.output != Format::Table)?;
     let target = Target::parse(&args.to)?;
-    let attack = AttackGraph::builder(&graph)
-        .assume_legacy_tokens(args.assume_legacy_tokens)
-        .eks(args.eks)
-        .build();
+    let attack = timings::time("attack graph", || {
+        AttackGraph::builder(&graph)
+            .assume_legacy_tokens(args.assume_legacy_tokens)
+            .eks(args.eks)
+            .build()
+    });
     let paths: Vec<AttackPath> = if args.all {
-        attack.who_reaches(&target, args.max_depth)
+        timings::time("query", || attack.who_reaches(&target, args.max_depth))
     } else {
         let Some(user) = &args.user else {
             return Err(AppError::Usage("paths needs --as USER or --all".into()));
         };
         let identity = Identity::authenticated(user.clone(), args.groups.clone());
-        if args.blast_radius {
-            attack.blast_radius(&identity, args.max_depth)
-        } else {
-            attack.paths(&identity, &target, args.max_depth).collect()
-        }
+        timings::time("query", || {
+            if args.blast_radius {
+                attack.blast_radius(&identity, args.max_depth)
+            } else {
+                attack
+                    .paths(&identity, &target, args.max_depth)
+                    .take(args.limit)
+                    .collect()
+            }
+        })
     };
     let found = !paths.is_empty();
     let report = PathsReport { paths };
     match global.output {
         Format::Table => {
-            let text = if args.all || args.blast_radius {
-                overview(&report, args.all)
-            } else {
-                detailed(&report, &target)
-            };
+            let text = timings::time("render", || {
+                if args.all || args.blast_radius {
+                    overview(&report, args.all)
+                } else {
+                    detailed(&report, &target)
+                }
+            });
             output::write_out(&text)?;
         }
-        Format::Dot => output::write_out(&report.to_dot())?,
+        Format::Dot => output::write_out(&timings::time("render", || report.to_dot()))?,
         format => output::document(format, &report.to_document())?,
     }
     Ok(if found {
@@ -177,10 +187,10 @@ fn sources(step: &AttackStep) -> Vec<String> {
         match e {
             Evidence::Permission { reasons, .. } => {
                 for r in reasons {
-                    if let Reason::Rule { binding, .. } = r {
-                        if let Some(src) = &binding.source {
-                            out.push(format!("{binding} from {src}"));
-                        }
+                    if let Reason::Rule { binding, .. } = r
+                        && let Some(src) = &binding.source
+                    {
+                        out.push(format!("{binding} from {src}"));
                     }
                 }
             }

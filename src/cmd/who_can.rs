@@ -7,9 +7,9 @@ use rbacgraph::request::SYSTEM_MASTERS;
 
 use super::short;
 use crate::AppError;
-use crate::timings;
 use crate::cli::{Format, GlobalArgs, WhoCanArgs};
 use crate::output;
+use crate::timings;
 use rbacgraph::target::{self, Namespaces};
 
 pub fn run(global: &GlobalArgs, args: &WhoCanArgs) -> Result<ExitCode, AppError> {

@@ -13,8 +13,8 @@ use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
 use crate::discovery::Discovery;
-use crate::index::QueryIndex;
 use crate::error::{Diagnostic, Error, Severity};
+use crate::index::QueryIndex;
 use crate::load::{LoadSummary, Loader};
 use crate::matching::selector_matches;
 use crate::model::{
@@ -447,8 +447,11 @@ impl RbacGraph {
         // Settle aggregated roles in dependency order (strongly connected
         // components, dependencies first), so each role is computed once from
         // final inputs; only a selection cycle needs repeated passes.
-        let position: HashMap<usize, usize> =
-            aggregated.iter().enumerate().map(|(i, &a)| (a, i)).collect();
+        let position: HashMap<usize, usize> = aggregated
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| (a, i))
+            .collect();
         let mut deps = petgraph::graph::DiGraph::<usize, ()>::new();
         let dep_nodes: Vec<_> = (0..aggregated.len()).map(|i| deps.add_node(i)).collect();
         for (i, picks) in selected.iter().enumerate() {
@@ -466,7 +469,11 @@ impl RbacGraph {
             // inputs only grow), so the sets settle after at most one pass
             // per member plus one that changes nothing; rule order follows
             // the last pass.
-            let passes = if members.len() == 1 { 1 } else { members.len() + 1 };
+            let passes = if members.len() == 1 {
+                1
+            } else {
+                members.len() + 1
+            };
             for _ in 0..passes {
                 let mut grew = false;
                 for &i in &members {
@@ -921,7 +928,11 @@ fn dedupe(objects: Vec<Object>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Object
     if last.len() == objects.len() {
         return objects;
     }
-    let keep: Vec<bool> = objects.iter().enumerate().map(|(i, o)| last.get(&o.key()) == Some(&i)).collect();
+    let keep: Vec<bool> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| last.get(&o.key()) == Some(&i))
+        .collect();
     drop(last);
     let mut out = Vec::with_capacity(objects.len());
     for (o, keep) in objects.into_iter().zip(keep) {

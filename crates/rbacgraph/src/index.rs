@@ -11,7 +11,7 @@ use crate::graph::{BindingId, RoleId, RoleResolution};
 use crate::matching::ALL;
 use crate::model::{Binding, BindingKind, Role, SubjectKind};
 use crate::query::SubjectRef;
-use crate::request::{service_account_username, split_service_account, SYSTEM_ANONYMOUS};
+use crate::request::{SYSTEM_ANONYMOUS, service_account_username, split_service_account};
 
 /// One rule of one role.
 pub(crate) type RuleRef = (RoleId, u32);
@@ -74,11 +74,23 @@ impl QueryIndex {
             let ns = binding.namespace.clone().unwrap_or_default();
             match (binding.kind, res) {
                 (BindingKind::ClusterRoleBinding, RoleResolution::Resolved { role }) => {
-                    index.cluster_bindings_by_role.entry(*role).or_default().push(id);
+                    index
+                        .cluster_bindings_by_role
+                        .entry(*role)
+                        .or_default()
+                        .push(id);
                 }
                 (BindingKind::RoleBinding, RoleResolution::Resolved { role }) => {
-                    index.role_bindings_by_role.entry(*role).or_default().push(id);
-                    index.role_bindings_by_role_ns.entry((*role, ns)).or_default().push(id);
+                    index
+                        .role_bindings_by_role
+                        .entry(*role)
+                        .or_default()
+                        .push(id);
+                    index
+                        .role_bindings_by_role_ns
+                        .entry((*role, ns))
+                        .or_default()
+                        .push(id);
                 }
                 (BindingKind::ClusterRoleBinding, _) => index.unresolved_cluster.push(id),
                 (BindingKind::RoleBinding, _) => {
@@ -89,8 +101,14 @@ impl QueryIndex {
         for (i, p) in principals.iter().enumerate() {
             match &p.namespace {
                 Some(ns) => {
-                    index.principal_by_username.insert(service_account_username(ns, &p.name), i);
-                    index.service_accounts_by_ns.entry(ns.clone()).or_default().push(i);
+                    index
+                        .principal_by_username
+                        .insert(service_account_username(ns, &p.name), i);
+                    index
+                        .service_accounts_by_ns
+                        .entry(ns.clone())
+                        .or_default()
+                        .push(i);
                 }
                 None => {
                     index.principal_by_username.insert(p.name.clone(), i);
@@ -104,7 +122,12 @@ impl QueryIndex {
     /// The rules that could match a resource request on `group`,
     /// `resource` and `subresource`: those naming the group or `*`, and the
     /// combined resource, `*` or `*/SUB`.
-    pub(crate) fn resource_candidates(&self, group: &str, resource: &str, subresource: &str) -> Vec<RuleRef> {
+    pub(crate) fn resource_candidates(
+        &self,
+        group: &str,
+        resource: &str,
+        subresource: &str,
+    ) -> Vec<RuleRef> {
         let mut resources: Vec<String> = vec![ALL.to_string()];
         if subresource.is_empty() {
             resources.push(resource.to_string());
@@ -114,7 +137,9 @@ impl QueryIndex {
         }
         let mut out: Vec<RuleRef> = Vec::new();
         for g in [group, ALL] {
-            let Some(by_group) = self.by_resource.get(g) else { continue };
+            let Some(by_group) = self.by_resource.get(g) else {
+                continue;
+            };
             for r in &resources {
                 out.extend(by_group.get(r.as_str()).into_iter().flatten().copied());
             }
@@ -134,7 +159,9 @@ impl QueryIndex {
 
     /// ClusterRoleBindings of a role.
     pub(crate) fn cluster_bindings_of(&self, role: RoleId) -> &[BindingId] {
-        self.cluster_bindings_by_role.get(&role).map_or(&[], Vec::as_slice)
+        self.cluster_bindings_by_role
+            .get(&role)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// RoleBindings of a role in one namespace.
@@ -149,7 +176,9 @@ impl QueryIndex {
 
     /// RoleBindings of a role in every namespace.
     pub(crate) fn role_bindings_of(&self, role: RoleId) -> &[BindingId] {
-        self.role_bindings_by_role.get(&role).map_or(&[], Vec::as_slice)
+        self.role_bindings_by_role
+            .get(&role)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The principals a bound subject admits, as implicit groups decide:
@@ -162,7 +191,12 @@ impl QueryIndex {
     /// See: rbac-semantics.md §4 (implicit groups), [`crate::Identity::authenticated`].
     pub(crate) fn admitted(&self, kind: &SubjectKind, name: &str, namespace: &str) -> Vec<usize> {
         match kind {
-            SubjectKind::User => self.principal_by_username.get(name).copied().into_iter().collect(),
+            SubjectKind::User => self
+                .principal_by_username
+                .get(name)
+                .copied()
+                .into_iter()
+                .collect(),
             // A ServiceAccount subject without a namespace never matches.
             SubjectKind::ServiceAccount if namespace.is_empty() => Vec::new(),
             SubjectKind::ServiceAccount => self
@@ -174,16 +208,28 @@ impl QueryIndex {
             SubjectKind::Group => match name {
                 crate::request::SYSTEM_AUTHENTICATED => {
                     let anonymous = self.principal_by_username.get(SYSTEM_ANONYMOUS).copied();
-                    (0..self.principals.len()).filter(|&i| Some(i) != anonymous).collect()
+                    (0..self.principals.len())
+                        .filter(|&i| Some(i) != anonymous)
+                        .collect()
                 }
-                crate::request::SYSTEM_UNAUTHENTICATED => {
-                    self.principal_by_username.get(SYSTEM_ANONYMOUS).copied().into_iter().collect()
-                }
-                crate::request::SYSTEM_SERVICEACCOUNTS => {
-                    self.service_accounts_by_ns.values().flatten().copied().collect()
-                }
+                crate::request::SYSTEM_UNAUTHENTICATED => self
+                    .principal_by_username
+                    .get(SYSTEM_ANONYMOUS)
+                    .copied()
+                    .into_iter()
+                    .collect(),
+                crate::request::SYSTEM_SERVICEACCOUNTS => self
+                    .service_accounts_by_ns
+                    .values()
+                    .flatten()
+                    .copied()
+                    .collect(),
                 other => match other.strip_prefix("system:serviceaccounts:") {
-                    Some(ns) => self.service_accounts_by_ns.get(ns).cloned().unwrap_or_default(),
+                    Some(ns) => self
+                        .service_accounts_by_ns
+                        .get(ns)
+                        .cloned()
+                        .unwrap_or_default(),
                     None => Vec::new(),
                 },
             },
@@ -195,7 +241,9 @@ impl QueryIndex {
 /// Every principal named by subject keys: users, and service accounts with
 /// a namespace; a user spelled as a service-account user name is that
 /// service account. Sorted and deduplicated.
-pub(crate) fn principals<'a>(keys: impl Iterator<Item = &'a crate::graph::SubjectKey>) -> Vec<SubjectRef> {
+pub(crate) fn principals<'a>(
+    keys: impl Iterator<Item = &'a crate::graph::SubjectKey>,
+) -> Vec<SubjectRef> {
     let mut out: Vec<SubjectRef> = Vec::new();
     for key in keys {
         match key.kind {

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod auditlog;
 pub mod discovery;
 pub mod error;
 pub mod graph;

@@ -578,8 +578,16 @@ impl Object {
     /// CRD (kind, group, plural).
     pub fn key(&self) -> (&str, &str, &str) {
         match self {
-            Object::Role(r) => (r.kind.as_str(), r.namespace.as_deref().unwrap_or(""), &r.name),
-            Object::Binding(b) => (b.kind.as_str(), b.namespace.as_deref().unwrap_or(""), &b.name),
+            Object::Role(r) => (
+                r.kind.as_str(),
+                r.namespace.as_deref().unwrap_or(""),
+                &r.name,
+            ),
+            Object::Binding(b) => (
+                b.kind.as_str(),
+                b.namespace.as_deref().unwrap_or(""),
+                &b.name,
+            ),
             Object::ServiceAccount(s) => ("ServiceAccount", &s.namespace, &s.name),
             Object::Workload(w) => (w.kind.as_str(), &w.namespace, &w.name),
             Object::Node(n) => ("Node", "", &n.name),

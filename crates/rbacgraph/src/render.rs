@@ -8,6 +8,8 @@
 //! | `WhoCan` | [`WhoCan`]: `subjects` (`kind`, `name`, `namespace`?, `grants`), `errors` |
 //! | `RulesReview` | [`RulesReview`]: `resourceRules`, `nonResourceRules`, `errors` |
 //! | `Summary` | [`Summary`]: load counts, graph counts, diagnostics |
+//! | `EscalationPaths` | [`PathsReport`](crate::query::paths::PathsReport): `paths` (`source`, `target`, `steps`: `technique`, `from`, `to`, `evidence`) |
+//! | `PermissionGraph` | [`ExportGraph`](crate::query::paths::export::ExportGraph): `nodes` (`id`, `kind`, `name`, …), `edges` (`from`, `to`, `kind`, `technique`?) |
 
 use serde::Serialize;
 

@@ -183,7 +183,9 @@ const APP_RESOURCES: &[(&str, &str)] = &[
     ("", "events"),
 ];
 const READ: &[&str] = &["get", "list", "watch"];
-const WRITE: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete"];
+const WRITE: &[&str] = &[
+    "get", "list", "watch", "create", "update", "patch", "delete",
+];
 
 struct Gen<'a> {
     rng: ChaCha8Rng,
@@ -193,7 +195,11 @@ struct Gen<'a> {
 
 impl Gen<'_> {
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { self.rng.random_range(0..n) }
+        if n == 0 {
+            0
+        } else {
+            self.rng.random_range(0..n)
+        }
     }
 
     fn chance(&mut self, p: f64) -> bool {
@@ -249,7 +255,10 @@ impl Gen<'_> {
         for i in 0..p.namespaces {
             let mut labels = serde_json::Map::new();
             if i % 3 == 0 {
-                labels.insert("pod-security.kubernetes.io/enforce".into(), json!("baseline"));
+                labels.insert(
+                    "pod-security.kubernetes.io/enforce".into(),
+                    json!("baseline"),
+                );
             }
             self.emit(json!({"apiVersion": "v1", "kind": "Namespace",
                 "metadata": {"name": self.ns(i), "labels": labels}}))?;
@@ -280,7 +289,9 @@ impl Gen<'_> {
                     "annotations": {"kubernetes.io/service-account.name": name}}}))?;
         }
         // ClusterRoles: operators, aggregated contributors, custom aggregations.
-        let extra_cluster_roles = p.cluster_roles.saturating_sub(counts.cluster_roles + PLANTED);
+        let extra_cluster_roles = p
+            .cluster_roles
+            .saturating_sub(counts.cluster_roles + PLANTED);
         let aggregators = (extra_cluster_roles / 50).max(1);
         for i in 0..extra_cluster_roles {
             let name = format!("operator-{i:05}");
@@ -300,11 +311,17 @@ impl Gen<'_> {
             }
             let mut labels = serde_json::Map::new();
             if i % 17 == 0 {
-                labels.insert("rbac.authorization.k8s.io/aggregate-to-view".into(), json!("true"));
+                labels.insert(
+                    "rbac.authorization.k8s.io/aggregate-to-view".into(),
+                    json!("true"),
+                );
                 rules = vec![rule(READ, &[group.as_str()], &["*"])];
             }
             if i >= aggregators && i % 7 == 0 {
-                labels.insert(AGGREGATE_LABEL.into(), json!(format!("agg-{}", i % aggregators)));
+                labels.insert(
+                    AGGREGATE_LABEL.into(),
+                    json!(format!("agg-{}", i % aggregators)),
+                );
             }
             let mut role = json!({"apiVersion": RBAC, "kind": "ClusterRole",
                 "metadata": {"name": name, "labels": labels}, "rules": rules});
@@ -343,24 +360,34 @@ impl Gen<'_> {
             let nsi = self.below(p.namespaces);
             let ns = self.ns(nsi);
             let (kind, role) = match self.below(10) {
-                0..=4 if !role_names[nsi].is_empty() => {
-                    ("Role", role_names[nsi][self.below(role_names[nsi].len())].clone())
-                }
+                0..=4 if !role_names[nsi].is_empty() => (
+                    "Role",
+                    role_names[nsi][self.below(role_names[nsi].len())].clone(),
+                ),
                 0..=5 => ("ClusterRole", "view".to_string()),
                 6..=7 => ("ClusterRole", "edit".to_string()),
                 8 => ("ClusterRole", "admin".to_string()),
-                _ => ("ClusterRole", format!("operator-{:05}", self.below(extra_cluster_roles.max(1)))),
+                _ => (
+                    "ClusterRole",
+                    format!("operator-{:05}", self.below(extra_cluster_roles.max(1))),
+                ),
             };
             let mut subjects = Vec::new();
             let sas = &sa_names[nsi];
             let sa = sas[self.below(sas.len())].clone();
             // Half of the SA subjects omit the namespace (it defaults to the binding's).
-            subjects.push(sa_subject(if self.chance(0.5) { None } else { Some(&ns) }, &sa));
+            subjects.push(sa_subject(
+                if self.chance(0.5) { None } else { Some(&ns) },
+                &sa,
+            ));
             if self.chance(0.3) {
                 subjects.push(named_subject("Group", &format!("team-{}", self.below(200))));
             }
             if self.chance(0.2) {
-                subjects.push(named_subject("User", &format!("user-{}@example.com", self.below(2000))));
+                subjects.push(named_subject(
+                    "User",
+                    &format!("user-{}@example.com", self.below(2000)),
+                ));
             }
             if self.chance(0.05) {
                 let other = self.below(p.namespaces);
@@ -371,8 +398,9 @@ impl Gen<'_> {
                 "roleRef": role_ref(kind, &role), "subjects": subjects}))?;
         }
         // ClusterRoleBindings: operator service accounts and groups.
-        let extra_crbs =
-            p.cluster_role_bindings.saturating_sub(counts.cluster_role_bindings + PLANTED);
+        let extra_crbs = p
+            .cluster_role_bindings
+            .saturating_sub(counts.cluster_role_bindings + PLANTED);
         for i in 0..extra_crbs {
             let role = if i % 97 == 0 {
                 "view".to_string()
@@ -418,15 +446,35 @@ impl Gen<'_> {
     fn planted(&mut self, sa_names: &[Vec<String>]) -> Result<(), Error> {
         let ns = self.ns(1 % self.preset.namespaces.max(1));
         let planted: [(&str, Value); PLANTED] = [
-            ("planted-binder", json!([
-                rule(&["create"], &["rbac.authorization.k8s.io"], &["clusterrolebindings"]),
-                {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["bind"], "resourceNames": ["cluster-admin"]}
-            ])),
-            ("planted-impersonator", json!([rule(&["impersonate"], &[""], &["groups"])])),
-            ("planted-node-proxy", json!([rule(&["get", "create"], &[""], &["nodes/proxy"])])),
-            ("planted-escalator", json!([rule(&["escalate", "update"], &["rbac.authorization.k8s.io"], &["clusterroles"])])),
+            (
+                "planted-binder",
+                json!([
+                    rule(&["create"], &["rbac.authorization.k8s.io"], &["clusterrolebindings"]),
+                    {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["bind"], "resourceNames": ["cluster-admin"]}
+                ]),
+            ),
+            (
+                "planted-impersonator",
+                json!([rule(&["impersonate"], &[""], &["groups"])]),
+            ),
+            (
+                "planted-node-proxy",
+                json!([rule(&["get", "create"], &[""], &["nodes/proxy"])]),
+            ),
+            (
+                "planted-escalator",
+                json!([rule(
+                    &["escalate", "update"],
+                    &["rbac.authorization.k8s.io"],
+                    &["clusterroles"]
+                )]),
+            ),
         ];
-        let sa = sa_names.get(1).and_then(|s| s.last()).cloned().unwrap_or_else(|| "default".into());
+        let sa = sa_names
+            .get(1)
+            .and_then(|s| s.last())
+            .cloned()
+            .unwrap_or_else(|| "default".into());
         for (name, rules) in planted {
             self.emit(json!({"apiVersion": RBAC, "kind": "ClusterRole", "metadata": meta(name, None), "rules": rules}))?;
             self.emit(json!({"apiVersion": RBAC, "kind": "ClusterRoleBinding", "metadata": meta(name, None),
@@ -483,7 +531,12 @@ pub fn generate(
     seed: u64,
     emit: &mut dyn FnMut(Value) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    Gen { rng: ChaCha8Rng::seed_from_u64(seed), preset, emit }.run()
+    Gen {
+        rng: ChaCha8Rng::seed_from_u64(seed),
+        preset,
+        emit,
+    }
+    .run()
 }
 
 /// Writes a cluster as one `kind: List` JSON document (what
@@ -525,7 +578,11 @@ mod tests {
     fn count(preset: Preset) -> std::collections::BTreeMap<String, usize> {
         let mut kinds = std::collections::BTreeMap::new();
         generate(preset, 7, &mut |v| {
-            let kind = v.get("kind").and_then(Value::as_str).unwrap_or("?").to_string();
+            let kind = v
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string();
             *kinds.entry(kind).or_default() += 1;
             Ok(())
         })

@@ -251,7 +251,10 @@ impl Loader {
     fn json_items(&mut self, items: &[&RawValue], source: &Source) {
         let decode = |loader: &mut Loader, offset: usize, chunk: &[&RawValue]| {
             for (i, item) in chunk.iter().enumerate() {
-                let source = Source { item: Some(offset + i), ..source.clone() };
+                let source = Source {
+                    item: Some(offset + i),
+                    ..source.clone()
+                };
                 loader.decode_json(item.get(), source);
             }
         };
@@ -260,8 +263,14 @@ impl Loader {
 
     /// Runs `work` over chunks of `items`, on several threads when there is
     /// enough to do, and absorbs the partial loads in order.
-    fn in_parallel<T: Sync>(&mut self, items: &[T], work: impl Fn(&mut Loader, usize, &[T]) + Sync) {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    fn in_parallel<T: Sync>(
+        &mut self,
+        items: &[T],
+        work: impl Fn(&mut Loader, usize, &[T]) + Sync,
+    ) {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
         if threads < 2 || items.len() < PARALLEL_MIN_ITEMS {
             work(self, 0, items);
             return;
@@ -333,7 +342,11 @@ impl Loader {
         s.files += o.files;
         s.documents += o.documents;
         s.failed += o.failed;
-        for (mine, theirs) in [(&mut s.loaded, o.loaded), (&mut s.skipped, o.skipped), (&mut s.deprecated, o.deprecated)] {
+        for (mine, theirs) in [
+            (&mut s.loaded, o.loaded),
+            (&mut s.skipped, o.skipped),
+            (&mut s.deprecated, o.deprecated),
+        ] {
             for (k, v) in theirs {
                 *mine.entry(k).or_default() += v;
             }
@@ -438,7 +451,13 @@ impl Loader {
     fn value_items(&mut self, items: Vec<serde_json::Value>, source: &Source) {
         self.in_parallel(&items, |loader, offset, chunk| {
             for (i, item) in chunk.iter().enumerate() {
-                loader.decode_value(item, Source { item: Some(offset + i), ..source.clone() });
+                loader.decode_value(
+                    item,
+                    Source {
+                        item: Some(offset + i),
+                        ..source.clone()
+                    },
+                );
             }
         });
     }
@@ -477,7 +496,10 @@ impl Loader {
 
     /// Decodes one parsed object (not a list).
     fn decode_value(&mut self, value: &serde_json::Value, source: Source) {
-        let kind = value.get("kind").and_then(serde_json::Value::as_str).unwrap_or_default();
+        let kind = value
+            .get("kind")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
         if !self.known_kind(kind, &source) {
             return;
         }
@@ -524,7 +546,10 @@ impl Loader {
             Some(e) => {
                 let field = e.path().to_string();
                 // serde_json's position is inside the object, not the file.
-                ((field != ".").then_some(field), strip_position(&e.into_inner().to_string()))
+                (
+                    (field != ".").then_some(field),
+                    strip_position(&e.into_inner().to_string()),
+                )
             }
             None => (None, "cannot be decoded".to_string()),
         };

@@ -2,8 +2,12 @@
 //! (can-i --list) and the RBAC storage's escalation checks.
 
 pub mod authorize;
+pub mod diff;
 pub mod escalation;
+pub mod paths;
 pub mod rules_for;
+pub mod ruleset;
+pub mod usage;
 pub mod who_can;
 
 use serde::Serialize;

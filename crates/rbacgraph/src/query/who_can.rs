@@ -114,7 +114,8 @@ impl RbacGraph {
         // the request; check those fully, then find their roles' bindings.
         let candidates: Vec<RuleRef> = match request {
             Request::Resource(r) => {
-                self.index.resource_candidates(&r.api_group, &r.resource, &r.subresource)
+                self.index
+                    .resource_candidates(&r.api_group, &r.resource, &r.subresource)
             }
             Request::NonResource(_) => self.index.non_resource_candidates().to_vec(),
         };
@@ -142,7 +143,11 @@ impl RbacGraph {
         let mut local = Vec::new();
         for (role, rules) in &by_role {
             for &b in self.index.cluster_bindings_of(*role) {
-                cluster.push(AllowingBinding { binding: b, role: *role, rules: rules.clone() });
+                cluster.push(AllowingBinding {
+                    binding: b,
+                    role: *role,
+                    rules: rules.clone(),
+                });
             }
             if role_bindings {
                 let found = if all_namespaces {
@@ -151,7 +156,11 @@ impl RbacGraph {
                     self.index.role_bindings_of_in(*role, namespace)
                 };
                 for &b in found {
-                    local.push(AllowingBinding { binding: b, role: *role, rules: rules.clone() });
+                    local.push(AllowingBinding {
+                        binding: b,
+                        role: *role,
+                        rules: rules.clone(),
+                    });
                 }
             }
         }
@@ -160,16 +169,33 @@ impl RbacGraph {
         cluster.sort_by_key(|a| a.binding);
         local.sort_by_key(|a| a.binding);
         cluster.extend(local);
-        let mut errors: Vec<String> =
-            self.index.unresolved_cluster.iter().filter_map(|&b| self.resolution_error(b)).collect();
+        let mut errors: Vec<String> = self
+            .index
+            .unresolved_cluster
+            .iter()
+            .filter_map(|&b| self.resolution_error(b))
+            .collect();
         if role_bindings {
             let mut unresolved: Vec<BindingId> = if all_namespaces {
-                self.index.unresolved_by_ns.values().flatten().copied().collect()
+                self.index
+                    .unresolved_by_ns
+                    .values()
+                    .flatten()
+                    .copied()
+                    .collect()
             } else {
-                self.index.unresolved_by_ns.get(namespace).cloned().unwrap_or_default()
+                self.index
+                    .unresolved_by_ns
+                    .get(namespace)
+                    .cloned()
+                    .unwrap_or_default()
             };
             unresolved.sort_unstable();
-            errors.extend(unresolved.into_iter().filter_map(|b| self.resolution_error(b)));
+            errors.extend(
+                unresolved
+                    .into_iter()
+                    .filter_map(|b| self.resolution_error(b)),
+            );
         }
         (cluster, errors)
     }
@@ -318,8 +344,14 @@ impl RbacGraph {
                 let mut grants = hits.remove(&p)?;
                 grants.sort();
                 grants.dedup();
-                let grants = grants.into_iter().map(|(ai, via)| self.grant(&allowing[ai], Some(via))).collect();
-                Some(SubjectGrants { subject: self.index.principals.get(p)?.clone(), grants })
+                let grants = grants
+                    .into_iter()
+                    .map(|(ai, via)| self.grant(&allowing[ai], Some(via)))
+                    .collect();
+                Some(SubjectGrants {
+                    subject: self.index.principals.get(p)?.clone(),
+                    grants,
+                })
             })
             .collect()
     }

@@ -348,7 +348,11 @@ pub(crate) const POD_CONTROLLERS: &[(&str, &str, WorkloadKind)] = &[
     ("apps", "replicasets", WorkloadKind::ReplicaSet),
     ("batch", "jobs", WorkloadKind::Job),
     ("batch", "cronjobs", WorkloadKind::CronJob),
-    ("", "replicationcontrollers", WorkloadKind::ReplicationController),
+    (
+        "",
+        "replicationcontrollers",
+        WorkloadKind::ReplicationController,
+    ),
 ];
 
 #[cfg(test)]
@@ -379,13 +383,16 @@ mod tests {
         assert!(!escape_reasons(&pod(|p| p.host_paths = vec!["/var/run/".into()])).is_empty());
         assert!(escape_reasons(&pod(|p| p.host_paths = vec!["/proc".into()])).is_empty());
         assert!(
-            !escape_reasons(&pod(|p| p.containers[0].capabilities_add =
-                vec!["CAP_SYS_ADMIN".into()]))
+            !escape_reasons(&pod(
+                |p| p.containers[0].capabilities_add = vec!["CAP_SYS_ADMIN".into()]
+            ))
             .is_empty()
         );
         assert!(
-            escape_reasons(&pod(|p| p.containers[0].capabilities_add = vec!["SYS_PTRACE".into()]))
-                .is_empty()
+            escape_reasons(&pod(
+                |p| p.containers[0].capabilities_add = vec!["SYS_PTRACE".into()]
+            ))
+            .is_empty()
         );
         assert!(
             !escape_reasons(&pod(|p| {

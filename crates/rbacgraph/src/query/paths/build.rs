@@ -1,0 +1,1030 @@
+//! Building the attack graph.
+//!
+//! Most techniques are *capabilities* ([`Capability`]): a few slots of
+//! alternative requests (any one allowed alternative fills a slot; every
+//! slot must be filled) that lead to fixed targets. They are evaluated in
+//! reverse: for each distinct request, a reverse index
+//! ([`super::index::BindingIndex`], the same answer as
+//! [`RbacGraph::allowing_bindings`]) names the bindings that allow it, their
+//! subjects name the principals, and only those principals are then asked
+//! through [`RbacGraph::authorize`], which keeps the reasons. Principals are
+//! never asked one by one about everything. The escalation checks of the RBAC
+//! storage (E02, E03, E13, in `writes.rs`) are per-principal procedures run
+//! only for the principals that some binding allows the write. Actors that
+//! are not principals — the holder of a role bound on the way
+//! ([`AttackNode::RoleGrant`]), the cluster-admin sink, a query source with
+//! extra groups — are evaluated forward, one capability at a time.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+use std::slice;
+use std::sync::Arc;
+
+use super::index::BindingIndex;
+use super::techniques::{Technique, escape_reasons, runs_everywhere, token_mounted};
+use super::{
+    AttackGraph, AttackNode, Edge, Evidence, NODE_USERNAME_PREFIX, PathOptions, Piece,
+    SYSTEM_NODES, materialize,
+};
+use crate::graph::{BindingId, RbacGraph, RoleId, WorkloadId, subject_key};
+use crate::matching::rule_allows;
+use crate::model::{
+    NamedObject, PolicyRule, ServiceAccount, Source, Subject, SubjectKind, Workload, WorkloadKind,
+};
+use crate::query::ObjectRef;
+use crate::query::authorize::Reason;
+use crate::request::{Identity, Request, SYSTEM_MASTERS};
+
+/// How a node acts when it makes requests.
+#[derive(Clone, Debug)]
+pub(crate) enum Actor {
+    /// A real identity: a principal, any member of a group, a kubelet, a
+    /// query source. Asked through the authorizer.
+    Identity(Identity),
+    /// `system:masters`, allowed everything: the cluster-admin sink.
+    Superuser,
+    /// The holder of a role through a binding created (or a role rewritten)
+    /// on the way: the role's rules, in the binding's namespace or
+    /// cluster-wide.
+    Grant {
+        /// The role; `None` for a role rewritten with any rules.
+        role: Option<RoleId>,
+        /// The binding's namespace; `None` for a ClusterRoleBinding.
+        namespace: Option<String>,
+        /// The rules it holds.
+        rules: Vec<PolicyRule>,
+    },
+}
+
+/// A technique instance: every slot needs one allowed request, then the
+/// actor reaches every target.
+#[derive(Clone, Debug)]
+pub(crate) struct Capability {
+    pub(crate) technique: Technique,
+    pub(crate) slots: Vec<Arc<Vec<u32>>>,
+    pub(crate) targets: Vec<u32>,
+    pub(crate) facts: Arc<Vec<Evidence>>,
+}
+
+/// The requests and capabilities of a graph, kept for extending it with
+/// query sources.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Catalogue {
+    pub(crate) requests: Vec<Request>,
+    pub(crate) req_index: HashMap<Request, u32>,
+    pub(crate) caps: Vec<Capability>,
+    /// The capabilities a RoleBinding in a namespace can fill (every slot
+    /// has a request in that namespace).
+    pub(crate) caps_by_namespace: HashMap<String, Vec<usize>>,
+    pub(crate) namespaces: Vec<String>,
+    pub(crate) cluster_roles: Vec<RoleId>,
+    pub(crate) roles_in: BTreeMap<String, Vec<RoleId>>,
+    /// The binding writes E02 considers (see `writes.rs`).
+    pub(crate) binding_writes: Vec<(u32, super::writes::BindingWrite)>,
+}
+
+/// Objects by name, for the build.
+pub(crate) struct Lookup<'g> {
+    pub(crate) service_accounts: HashMap<(&'g str, &'g str), &'g ServiceAccount>,
+    pub(crate) namespaces: HashMap<&'g str, &'g NamedObject>,
+    pub(crate) nodes: HashMap<&'g str, &'g NamedObject>,
+    /// Names of the workloads of a kind in a namespace.
+    pub(crate) workloads: HashMap<(&'g str, WorkloadKind), Vec<&'g str>>,
+    /// Service-account nodes by namespace.
+    pub(crate) sa_nodes: BTreeMap<String, Vec<u32>>,
+    /// Every `Node` sink.
+    pub(crate) sinks: Vec<u32>,
+}
+
+impl<'g> Lookup<'g> {
+    fn new(attack: &AttackGraph<'g>) -> Lookup<'g> {
+        let g: &'g RbacGraph = attack.graph;
+        let mut workloads: HashMap<(&'g str, WorkloadKind), Vec<&'g str>> = HashMap::new();
+        for w in g.workloads() {
+            workloads
+                .entry((w.namespace.as_str(), w.kind))
+                .or_default()
+                .push(w.name.as_str());
+        }
+        let mut sa_nodes: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut sinks = Vec::new();
+        for (i, n) in attack.nodes.iter().enumerate() {
+            match n {
+                AttackNode::ServiceAccount { namespace, .. } => sa_nodes
+                    .entry(namespace.clone())
+                    .or_default()
+                    .push(i as u32),
+                AttackNode::Node { .. } => sinks.push(i as u32),
+                _ => {}
+            }
+        }
+        Lookup {
+            service_accounts: g
+                .service_accounts()
+                .iter()
+                .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
+                .collect(),
+            namespaces: g
+                .namespace_objects()
+                .iter()
+                .map(|n| (n.name.as_str(), n))
+                .collect(),
+            nodes: g.nodes().iter().map(|n| (n.name.as_str(), n)).collect(),
+            workloads,
+            sa_nodes,
+            sinks,
+        }
+    }
+}
+
+/// Build-time caches.
+pub(crate) struct Ctx<'g> {
+    pub(crate) index: BindingIndex<'g>,
+    /// Request → principals some allowing binding names (sorted).
+    reverse: HashMap<u32, Rc<Vec<u32>>>,
+    /// A slot (its alternatives) → the union of their reverse sets.
+    slot_union: HashMap<Arc<Vec<u32>>, Rc<Vec<u32>>>,
+    /// (actor, request) → the evidence when allowed.
+    decisions: HashMap<(u32, u32), Option<Piece>>,
+    /// (actor, request without its name) → the evidence when allowed.
+    nameless: HashMap<(u32, Request), Option<Arc<Vec<Evidence>>>>,
+    /// (actor, namespace) → the RBAC rules it holds there.
+    pub(crate) held: HashMap<(u32, String), Rc<Held>>,
+    /// Held rule sets by content: many principals hold the same rules.
+    held_ids: HashMap<Vec<PolicyRule>, u32>,
+    /// (held rule set, role) → whether the rules cover the role's.
+    pub(crate) covers: HashMap<(u32, RoleId), bool>,
+    /// Principals by user name.
+    by_user: HashMap<String, Vec<u32>>,
+    /// Principals by group.
+    by_group: HashMap<String, Vec<u32>>,
+    /// The actors the reverse sets know (all the graph's principals).
+    indexed: HashSet<u32>,
+    /// Nodes to evaluate forward (new role grants).
+    pub(crate) queue: VecDeque<u32>,
+}
+
+impl<'g> Ctx<'g> {
+    fn new(graph: &'g RbacGraph) -> Ctx<'g> {
+        Ctx {
+            index: BindingIndex::new(graph),
+            reverse: HashMap::new(),
+            slot_union: HashMap::new(),
+            decisions: HashMap::new(),
+            nameless: HashMap::new(),
+            held: HashMap::new(),
+            held_ids: HashMap::new(),
+            covers: HashMap::new(),
+            by_user: HashMap::new(),
+            by_group: HashMap::new(),
+            indexed: HashSet::new(),
+            queue: VecDeque::new(),
+        }
+    }
+}
+
+/// The rules an actor holds in a scope, with what every rule offers, for a
+/// quick necessary test before [`crate::covers`].
+#[derive(Debug, Default)]
+pub(crate) struct Held {
+    /// Identifies the rule set by content.
+    pub(crate) id: u32,
+    pub(crate) rules: Vec<PolicyRule>,
+    verbs: HashSet<String>,
+    groups: HashSet<String>,
+    resources: HashSet<String>,
+    /// `SUB` for every `*/SUB` resource.
+    any_sub: HashSet<String>,
+    urls: bool,
+}
+
+impl Held {
+    fn new(id: u32, rules: Vec<PolicyRule>) -> Held {
+        let mut held = Held {
+            id,
+            ..Held::default()
+        };
+        for r in &rules {
+            held.verbs.extend(r.verbs.iter().cloned());
+            held.groups.extend(r.api_groups.iter().cloned());
+            held.resources.extend(r.resources.iter().cloned());
+            held.any_sub.extend(
+                r.resources
+                    .iter()
+                    .filter_map(|x| x.strip_prefix("*/"))
+                    .map(str::to_string),
+            );
+            held.urls |= !r.non_resource_urls.is_empty();
+        }
+        held.rules = rules;
+        held
+    }
+
+    /// False when some servant rule has a verb, group or resource no held
+    /// rule names (nor `*`): then `Covers` fails, since every atom must be
+    /// covered by one owner rule that names its verb, group and resource.
+    /// See: `policy_comparator.go :: ruleCovers` (rbac-semantics.md §6.4).
+    pub(crate) fn may_cover(&self, servant: &[PolicyRule]) -> bool {
+        let any = |set: &HashSet<String>, x: &str| set.contains("*") || set.contains(x);
+        servant.iter().all(|r| {
+            r.verbs.iter().all(|v| any(&self.verbs, v))
+                && r.api_groups.iter().all(|g| any(&self.groups, g))
+                && r.resources.iter().all(|x| {
+                    any(&self.resources, x)
+                        || x.split_once('/')
+                            .is_some_and(|(_, sub)| self.any_sub.contains(sub))
+                })
+                && (r.non_resource_urls.is_empty() || self.urls)
+        })
+    }
+}
+
+/// The index of the E01 capability (always first).
+pub(crate) const E01_CAP: usize = 0;
+
+pub(crate) fn wildcard_rule() -> PolicyRule {
+    PolicyRule::resource(["*"], ["*"], ["*"])
+}
+
+/// The request only a rule with `*` verbs, groups and resources and no
+/// resourceNames allows at cluster scope: E01. Equivalent to `Covers` of
+/// `{* * *}` by one rule (rbac-semantics.md §6.4: an owner listing every
+/// verb does not cover `*`).
+pub(crate) fn cluster_admin_probe() -> Request {
+    Request::resource("*", "*", "*")
+}
+
+pub(crate) fn is_wildcard(rules: &[PolicyRule]) -> bool {
+    let probe = cluster_admin_probe();
+    rules.iter().any(|r| rule_allows(r, &probe))
+}
+
+pub(crate) fn object(
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+    source: Option<&Source>,
+) -> ObjectRef {
+    ObjectRef {
+        kind: kind.to_string(),
+        name: name.to_string(),
+        namespace: namespace.map(str::to_string),
+        source: source.cloned(),
+    }
+}
+
+pub(crate) fn workload_ref(w: &Workload) -> ObjectRef {
+    object(
+        w.kind.as_str(),
+        &w.name,
+        Some(&w.namespace),
+        Some(&w.source),
+    )
+}
+
+pub(crate) fn fact(message: impl Into<String>) -> Evidence {
+    Evidence::Fact {
+        message: message.into(),
+    }
+}
+
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Builds the whole graph.
+pub(crate) fn build<'g>(graph: &'g RbacGraph, options: PathOptions) -> AttackGraph<'g> {
+    let mut g = AttackGraph {
+        graph,
+        options,
+        nodes: Vec::new(),
+        node_index: HashMap::new(),
+        actors: Vec::new(),
+        admin: Vec::new(),
+        expanded: Vec::new(),
+        edges: Vec::new(),
+        edge_keys: HashSet::new(),
+        evidence: Vec::new(),
+        out: Vec::new(),
+        inc: Vec::new(),
+        catalogue: Catalogue::default(),
+    };
+    g.add_base_nodes();
+    let lookup = Lookup::new(&g);
+    g.build_catalogue(&lookup);
+    let mut ctx = Ctx::new(graph);
+    for (i, actor) in g.actors.iter().enumerate() {
+        if let Some(Actor::Identity(id)) = actor {
+            ctx.indexed.insert(i as u32);
+            ctx.by_user
+                .entry(id.name.clone())
+                .or_default()
+                .push(i as u32);
+            for group in &id.groups {
+                ctx.by_group
+                    .entry(group.clone())
+                    .or_default()
+                    .push(i as u32);
+            }
+        }
+    }
+    g.add_static_edges(&lookup);
+    for cap in 0..g.catalogue.caps.len() {
+        g.apply_reverse(&mut ctx, cap);
+    }
+    g.writes_reverse(&mut ctx);
+    if let Some(&sink) = g.node_index.get(&AttackNode::ClusterAdmin) {
+        g.expanded[sink as usize] = true;
+        g.forward(&mut ctx, sink);
+    }
+    g.drain(&mut ctx);
+    g.finalize();
+    g
+}
+
+impl<'g> AttackGraph<'g> {
+    pub(crate) fn add_node(&mut self, node: AttackNode, actor: Option<Actor>) -> u32 {
+        if let Some(&i) = self.node_index.get(&node) {
+            return i;
+        }
+        let i = self.nodes.len() as u32;
+        self.node_index.insert(node.clone(), i);
+        self.nodes.push(node);
+        self.actors.push(actor);
+        self.admin.push(false);
+        self.expanded.push(false);
+        i
+    }
+
+    pub(crate) fn ix(&self, node: &AttackNode) -> Option<u32> {
+        self.node_index.get(node).copied()
+    }
+
+    /// Sinks, principals and workloads, in [`AttackNode`] order.
+    fn add_base_nodes(&mut self) {
+        let g = self.graph;
+        let mut nodes: BTreeMap<AttackNode, Option<Actor>> = BTreeMap::new();
+        nodes.insert(AttackNode::ClusterAdmin, Some(Actor::Superuser));
+        nodes.insert(AttackNode::Node { name: None }, None);
+        let mut node_names: BTreeSet<String> = g.nodes().iter().map(|n| n.name.clone()).collect();
+        node_names.extend(g.workloads().iter().filter_map(|w| w.pod.node_name.clone()));
+        let mut principals: Vec<AttackNode> = g
+            .principals()
+            .iter()
+            .map(|p| match &p.namespace {
+                Some(namespace) => AttackNode::ServiceAccount {
+                    namespace: namespace.clone(),
+                    name: p.name.clone(),
+                },
+                None => super::principal_node(&p.name),
+            })
+            .collect();
+        // A legacy token Secret names its service account, which exists (the
+        // token controller deletes the Secrets of deleted accounts).
+        for s in g.secrets() {
+            if let Some(sa) = &s.service_account {
+                principals.push(AttackNode::ServiceAccount {
+                    namespace: s.namespace.clone(),
+                    name: sa.clone(),
+                });
+            }
+        }
+        for p in &principals {
+            if let AttackNode::NodeIdentity { name } = p {
+                node_names.insert(name.clone());
+            }
+        }
+        for name in &node_names {
+            nodes.insert(
+                AttackNode::Node {
+                    name: Some(name.clone()),
+                },
+                None,
+            );
+            // A kubelet authenticates as `system:node:NAME` in `system:nodes`.
+            // See: `pkg/auth/nodeidentifier/default.go :: NodeIdentity`.
+            let id =
+                Identity::authenticated(format!("{NODE_USERNAME_PREFIX}{name}"), [SYSTEM_NODES]);
+            nodes.insert(
+                AttackNode::NodeIdentity { name: name.clone() },
+                Some(Actor::Identity(id)),
+            );
+        }
+        for p in principals {
+            let Some(username) = p.username() else {
+                continue;
+            };
+            if matches!(p, AttackNode::NodeIdentity { .. }) {
+                continue;
+            }
+            let id = Identity::authenticated(username, Vec::<String>::new());
+            nodes.insert(p, Some(Actor::Identity(id)));
+        }
+        for key in g.subjects() {
+            if key.kind == SubjectKind::Group && key.name != SYSTEM_MASTERS {
+                // Any member of the group: the authenticators add
+                // `system:authenticated` (an empty user name matches no User
+                // subject: validation rejects empty subject names).
+                let id = Identity::authenticated("", [key.name.clone()]);
+                nodes.insert(
+                    AttackNode::Group {
+                        name: key.name.clone(),
+                    },
+                    Some(Actor::Identity(id)),
+                );
+            }
+        }
+        for i in 0..g.workloads().len() {
+            nodes.insert(
+                AttackNode::Workload {
+                    id: WorkloadId(i as u32),
+                },
+                None,
+            );
+        }
+        for (node, actor) in nodes {
+            self.add_node(node, actor);
+        }
+    }
+
+    pub(crate) fn intern(&mut self, request: Request) -> u32 {
+        if let Some(&i) = self.catalogue.req_index.get(&request) {
+            return i;
+        }
+        let i = self.catalogue.requests.len() as u32;
+        self.catalogue.req_index.insert(request.clone(), i);
+        self.catalogue.requests.push(request);
+        i
+    }
+
+    pub(crate) fn push_evidence(&mut self, evidence: Vec<Evidence>) -> u32 {
+        self.push_pieces(vec![Piece::Shared(Arc::new(evidence))])
+    }
+
+    fn push_pieces(&mut self, pieces: Vec<Piece>) -> u32 {
+        self.evidence.push(pieces);
+        (self.evidence.len() - 1) as u32
+    }
+
+    pub(crate) fn add_edge(&mut self, from: u32, to: u32, technique: Technique, evidence: u32) {
+        if from != to && self.edge_keys.insert((from, to, technique)) {
+            self.edges.push(Edge {
+                from,
+                to,
+                technique,
+                evidence,
+            });
+        }
+    }
+
+    /// Where code execution in a workload's pods lands when it escapes: its
+    /// node, every node for a DaemonSet, else a node the input does not name.
+    pub(crate) fn placement(&self, w: &Workload, lookup: &Lookup<'_>) -> Vec<u32> {
+        match &w.pod.node_name {
+            Some(name) => self
+                .ix(&AttackNode::Node {
+                    name: Some(name.clone()),
+                })
+                .into_iter()
+                .collect(),
+            None if runs_everywhere(w) => lookup.sinks.clone(),
+            None => self
+                .ix(&AttackNode::Node { name: None })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// Edges that need no permission: container escapes (W16), mounted
+    /// tokens (C05) and what root on a node holds (W17).
+    fn add_static_edges(&mut self, lookup: &Lookup<'_>) {
+        let g = self.graph;
+        for (i, w) in g.workloads().iter().enumerate() {
+            let Some(node) = self.ix(&AttackNode::Workload {
+                id: WorkloadId(i as u32),
+            }) else {
+                continue;
+            };
+            let Some(sa_node) = self.ix(&AttackNode::ServiceAccount {
+                namespace: w.namespace.clone(),
+                name: w.pod.service_account.clone(),
+            }) else {
+                continue;
+            };
+            let reasons = escape_reasons(&w.pod);
+            if !reasons.is_empty() {
+                let mut ev = vec![Evidence::Object {
+                    object: workload_ref(w),
+                    message: "its pod spec gives host access".into(),
+                }];
+                ev.extend(reasons.into_iter().map(fact));
+                let ev = self.push_evidence(ev);
+                for t in self.placement(w, lookup) {
+                    self.add_edge(node, t, Technique::W16, ev);
+                }
+            }
+            let sa = lookup
+                .service_accounts
+                .get(&(w.namespace.as_str(), w.pod.service_account.as_str()))
+                .copied();
+            let (mounted, why) = token_mounted(w, sa);
+            if mounted {
+                let mut ev = vec![Evidence::Object {
+                    object: workload_ref(w),
+                    message: format!(
+                        "runs as ServiceAccount {}/{}; {why}",
+                        w.namespace, w.pod.service_account
+                    ),
+                }];
+                if let Some(sa) = sa {
+                    ev.push(Evidence::Object {
+                        object: object(
+                            "ServiceAccount",
+                            &sa.name,
+                            Some(&sa.namespace),
+                            Some(&sa.source),
+                        ),
+                        message: "the ServiceAccount".into(),
+                    });
+                }
+                let ev = self.push_evidence(ev);
+                self.add_edge(node, sa_node, Technique::C05, ev);
+            }
+            // W17: root on a node reads the tokens of its pods, and the
+            // kubelet may request a token for the ServiceAccount of any pod
+            // bound to its node, automounted or not. A pod without nodeName
+            // may be scheduled on any node.
+            // See: `plugin/pkg/auth/authorizer/node/node_authorizer.go :: authorizeCreateToken`.
+            let placement = match &w.pod.node_name {
+                Some(name) => self
+                    .ix(&AttackNode::Node {
+                        name: Some(name.clone()),
+                    })
+                    .into_iter()
+                    .collect(),
+                None => lookup.sinks.clone(),
+            };
+            let where_ = match (&w.pod.node_name, runs_everywhere(w)) {
+                (Some(name), _) => format!("its pods are bound to node {name} (nodeName)"),
+                (None, true) => "a DaemonSet runs a pod on every node".to_string(),
+                (None, false) => "no nodeName: its pods may be scheduled on any node".to_string(),
+            };
+            let ev = self.push_evidence(vec![
+                Evidence::Object {
+                    object: workload_ref(w),
+                    message: where_,
+                },
+                fact(format!(
+                    "root on the node reads its pods' tokens, and the kubelet may request a token for ServiceAccount {}/{}",
+                    w.namespace, w.pod.service_account
+                )),
+            ]);
+            for t in placement {
+                self.add_edge(t, sa_node, Technique::W17, ev);
+            }
+        }
+        let node_names: Vec<(u32, String)> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match n {
+                AttackNode::Node { name: Some(x) } => Some((i as u32, x.clone())),
+                _ => None,
+            })
+            .collect();
+        for (sink, name) in node_names {
+            if let Some(kubelet) = self.ix(&AttackNode::NodeIdentity { name: name.clone() }) {
+                let ev = self.push_evidence(vec![fact(format!(
+                    "the kubelet's client credentials on the node authenticate as {NODE_USERNAME_PREFIX}{name} in group {SYSTEM_NODES}"
+                ))]);
+                self.add_edge(sink, kubelet, Technique::W17, ev);
+            }
+        }
+    }
+
+    /// Principals some allowing binding names for a request (sorted).
+    pub(crate) fn reverse(&self, ctx: &mut Ctx<'g>, request: u32) -> Rc<Vec<u32>> {
+        if let Some(found) = ctx.reverse.get(&request) {
+            return Rc::clone(found);
+        }
+        let g = self.graph;
+        let allowing = ctx
+            .index
+            .allowing(&self.catalogue.requests[request as usize]);
+        let mut out = Vec::new();
+        for b in allowing {
+            if let Some(binding) = g.binding(b) {
+                out.extend(self.subject_actors(ctx, b, &binding.subjects));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        let out = Rc::new(out);
+        ctx.reverse.insert(request, Rc::clone(&out));
+        out
+    }
+
+    /// The principals the subjects of a binding apply to.
+    /// See: `pkg/registry/rbac/validation/rule.go :: appliesTo`.
+    pub(crate) fn subject_actors(
+        &self,
+        ctx: &Ctx<'_>,
+        binding: BindingId,
+        subjects: &[Subject],
+    ) -> Vec<u32> {
+        let Some(b) = self.graph.binding(binding) else {
+            return Vec::new();
+        };
+        let ns = b.namespace.as_deref().unwrap_or("");
+        let mut out = Vec::new();
+        for s in subjects {
+            let Some(key) = subject_key(s, b.kind, ns) else {
+                continue;
+            };
+            match key.kind {
+                SubjectKind::Group => out.extend(ctx.by_group.get(&key.name).into_iter().flatten()),
+                _ => {
+                    if let Some(user) = key.username() {
+                        out.extend(ctx.by_user.get(&user).into_iter().flatten());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether an actor may make a request, with the evidence.
+    pub(crate) fn decide(&self, ctx: &mut Ctx<'g>, actor: u32, request: u32) -> Option<Piece> {
+        if let Some(found) = ctx.decisions.get(&(actor, request)) {
+            return found.clone();
+        }
+        let req = &self.catalogue.requests[request as usize];
+        let found = match self.actors.get(actor as usize).and_then(Option::as_ref) {
+            Some(Actor::Identity(id)) => {
+                // A principal the reverse sets know and that no allowing
+                // binding names is denied without asking.
+                if ctx.indexed.contains(&actor)
+                    && self.reverse(ctx, request).binary_search(&actor).is_err()
+                {
+                    None
+                } else {
+                    let found = self.authorize(ctx, actor, id, request);
+                    return self.remember(ctx, actor, request, found);
+                }
+            }
+            Some(Actor::Superuser) => Some(vec![Evidence::Permission {
+                request: req.clone(),
+                reasons: vec![Reason::PrivilegedGroup {
+                    group: SYSTEM_MASTERS.into(),
+                }],
+            }]),
+            Some(Actor::Grant {
+                role,
+                namespace,
+                rules,
+            }) => {
+                // A RoleBinding grants only requests in its own namespace.
+                // See: `plugin/pkg/auth/authorizer/rbac/rbac.go :: Authorize`
+                // through `VisitRulesFor`.
+                let in_scope = match namespace {
+                    None => true,
+                    Some(ns) => !req.namespace().is_empty() && req.namespace() == ns,
+                };
+                in_scope
+                    .then(|| rules.iter().position(|r| rule_allows(r, req)))
+                    .flatten()
+                    .map(|i| {
+                        vec![Evidence::GrantedRule {
+                            request: req.clone(),
+                            role: role.map(|r| self.graph.role_ref(r)),
+                            namespace: namespace.clone(),
+                            rule_index: role.map(|_| i),
+                            rule: rules[i].clone(),
+                        }]
+                    })
+            }
+            None => None,
+        }
+        .map(|e| Piece::Shared(Arc::new(e)));
+        self.remember(ctx, actor, request, found)
+    }
+
+    fn remember(
+        &self,
+        ctx: &mut Ctx<'g>,
+        actor: u32,
+        request: u32,
+        found: Option<Piece>,
+    ) -> Option<Piece> {
+        ctx.decisions.insert((actor, request), found.clone());
+        found
+    }
+
+    /// [`RbacGraph::authorize`] for a principal. A named request that no
+    /// rule in scope lists in its `resourceNames` is decided by the rules
+    /// without `resourceNames` alone, which allow every name: the decision
+    /// of the same request without a name has the same reasons. It is made
+    /// once per actor and request shape and shared (with the name put back
+    /// in the evidence), so the many pods of a namespace cost one decision.
+    fn authorize(
+        &self,
+        ctx: &mut Ctx<'g>,
+        actor: u32,
+        id: &Identity,
+        request: u32,
+    ) -> Option<Piece> {
+        let req = &self.catalogue.requests[request as usize];
+        let decide = |request: &Request| {
+            let d = self.graph.authorize(id, request);
+            d.allowed.then(|| {
+                Arc::new(vec![Evidence::Permission {
+                    request: request.clone(),
+                    reasons: d.reasons,
+                }])
+            })
+        };
+        if let Request::Resource(r) = req
+            && !r.name.is_empty()
+            && !ctx.index.names_matter(req)
+        {
+            let nameless = req.clone().named("");
+            let found = match ctx.nameless.get(&(actor, nameless.clone())) {
+                Some(found) => found.clone(),
+                None => {
+                    let found = decide(&nameless);
+                    ctx.nameless.insert((actor, nameless), found.clone());
+                    found
+                }
+            };
+            return found.map(|chunk| Piece::Named(chunk, request));
+        }
+        decide(req).map(Piece::Shared)
+    }
+
+    /// The evidence a decision stands for.
+    pub(crate) fn expand(&self, piece: &Piece) -> Vec<Evidence> {
+        materialize(slice::from_ref(piece), &self.catalogue.requests)
+    }
+
+    pub(crate) fn decide_req(
+        &mut self,
+        ctx: &mut Ctx<'g>,
+        actor: u32,
+        request: Request,
+    ) -> Option<Piece> {
+        let r = self.intern(request);
+        self.decide(ctx, actor, r)
+    }
+
+    /// The RBAC rules an actor holds in a namespace (`""`: cluster scope), as
+    /// the storage's cover check collects them.
+    /// See: `pkg/registry/rbac/validation/rule.go :: RulesFor`.
+    pub(crate) fn held(&self, ctx: &mut Ctx<'g>, actor: u32, namespace: &str) -> Rc<Held> {
+        if let Some(found) = ctx.held.get(&(actor, namespace.to_string())) {
+            return Rc::clone(found);
+        }
+        let rules = match self.actors.get(actor as usize).and_then(Option::as_ref) {
+            Some(Actor::Identity(id)) => self
+                .graph
+                .rules_for(id, namespace)
+                .rules
+                .into_iter()
+                .map(|r| r.rule)
+                .collect(),
+            Some(Actor::Superuser) => vec![wildcard_rule(), PolicyRule::non_resource(["*"], ["*"])],
+            Some(Actor::Grant {
+                namespace: scope,
+                rules,
+                ..
+            }) => match scope {
+                None => rules.clone(),
+                Some(ns) if ns == namespace => rules.clone(),
+                Some(_) => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        let next = ctx.held_ids.len() as u32;
+        let id = *ctx.held_ids.entry(rules.clone()).or_insert(next);
+        let held = Rc::new(Held::new(id, rules));
+        ctx.held
+            .insert((actor, namespace.to_string()), Rc::clone(&held));
+        held
+    }
+
+    /// Every slot filled: the concatenated evidence plus the facts.
+    fn evaluate(&self, ctx: &mut Ctx<'g>, actor: u32, cap: usize) -> Option<Vec<Piece>> {
+        let c = &self.catalogue.caps[cap];
+        let mut out = Vec::new();
+        for slot in &c.slots {
+            out.push(slot.iter().find_map(|&r| self.decide(ctx, actor, r))?);
+        }
+        if !c.facts.is_empty() {
+            out.push(Piece::Shared(Arc::clone(&c.facts)));
+        }
+        Some(out)
+    }
+
+    fn emit(&mut self, actor: u32, cap: usize, evidence: Vec<Piece>) {
+        let ev = self.push_pieces(evidence);
+        let technique = self.catalogue.caps[cap].technique;
+        for i in 0..self.catalogue.caps[cap].targets.len() {
+            let t = self.catalogue.caps[cap].targets[i];
+            self.add_edge(actor, t, technique, ev);
+        }
+        if cap == E01_CAP {
+            self.admin[actor as usize] = true;
+        }
+    }
+
+    fn slot_candidates(&self, ctx: &mut Ctx<'g>, slot: &Arc<Vec<u32>>) -> Rc<Vec<u32>> {
+        if let Some(found) = ctx.slot_union.get(slot) {
+            return Rc::clone(found);
+        }
+        let mut union: Vec<u32> = Vec::new();
+        for &r in slot.iter() {
+            union.extend(self.reverse(ctx, r).iter());
+        }
+        union.sort_unstable();
+        union.dedup();
+        let union = Rc::new(union);
+        ctx.slot_union.insert(Arc::clone(slot), Rc::clone(&union));
+        union
+    }
+
+    /// Evaluates a capability for the principals some binding allows.
+    fn apply_reverse(&mut self, ctx: &mut Ctx<'g>, cap: usize) {
+        let slots = self.catalogue.caps[cap].slots.clone();
+        let mut candidates: Option<Vec<u32>> = None;
+        for slot in &slots {
+            let union = self.slot_candidates(ctx, slot);
+            candidates = Some(match candidates {
+                None => union.to_vec(),
+                Some(c) => intersect(&c, &union),
+            });
+            if candidates.as_ref().is_some_and(Vec::is_empty) {
+                return;
+            }
+        }
+        for actor in candidates.unwrap_or_default() {
+            if cap != E01_CAP && self.admin[actor as usize] {
+                continue;
+            }
+            if let Some(ev) = self.evaluate(ctx, actor, cap) {
+                self.emit(actor, cap, ev);
+            }
+        }
+    }
+
+    /// Evaluates every technique for one actor (role grants, the
+    /// cluster-admin sink, query sources).
+    pub(crate) fn forward(&mut self, ctx: &mut Ctx<'g>, actor: u32) {
+        let superuser = matches!(
+            self.actors.get(actor as usize),
+            Some(Some(Actor::Superuser))
+        );
+        if !superuser && let Some(ev) = self.evaluate(ctx, actor, E01_CAP) {
+            self.emit(actor, E01_CAP, ev);
+            return;
+        }
+        let caps: Vec<usize> = match self.actors.get(actor as usize) {
+            // A RoleBinding's holder can only fill slots with requests in
+            // its namespace.
+            Some(Some(Actor::Grant {
+                namespace: Some(ns),
+                ..
+            })) => self
+                .catalogue
+                .caps_by_namespace
+                .get(ns)
+                .cloned()
+                .unwrap_or_default(),
+            _ => (1..self.catalogue.caps.len()).collect(),
+        };
+        for cap in caps {
+            if let Some(ev) = self.evaluate(ctx, actor, cap) {
+                self.emit(actor, cap, ev);
+            }
+        }
+        if !superuser {
+            self.writes_forward(ctx, actor);
+        }
+    }
+
+    pub(crate) fn drain(&mut self, ctx: &mut Ctx<'g>) {
+        while let Some(actor) = ctx.queue.pop_front() {
+            self.forward(ctx, actor);
+        }
+    }
+
+    /// The node of a role grant. Its own edges are computed (`expand`) only
+    /// when some actor gets there with `bind`, `escalate` or a missing role:
+    /// one that gets there because it already holds every permission of the
+    /// role (the cover check) gains nothing it does not have, so such a node
+    /// adds no reachability of its own.
+    pub(crate) fn grant_node(
+        &mut self,
+        ctx: &mut Ctx<'g>,
+        role: Option<RoleId>,
+        namespace: Option<String>,
+        expand: bool,
+    ) -> u32 {
+        let node = AttackNode::RoleGrant {
+            role,
+            namespace: namespace.clone(),
+        };
+        let i = match self.ix(&node) {
+            Some(i) => i,
+            None => {
+                let rules = match role.and_then(|r| self.graph.role(r)) {
+                    Some(r) => r.rules.clone(),
+                    None => vec![wildcard_rule()],
+                };
+                self.add_node(
+                    node,
+                    Some(Actor::Grant {
+                        role,
+                        namespace,
+                        rules,
+                    }),
+                )
+            }
+        };
+        if expand && !self.expanded[i as usize] {
+            self.expanded[i as usize] = true;
+            ctx.queue.push_back(i);
+        }
+        i
+    }
+
+    /// Sorts the adjacency lists: out-edges by (target, technique), in-edges
+    /// by (source, technique).
+    pub(crate) fn finalize(&mut self) {
+        let n = self.nodes.len();
+        let mut out: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut inc: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (i, e) in self.edges.iter().enumerate() {
+            out[e.from as usize].push(i as u32);
+            inc[e.to as usize].push(i as u32);
+        }
+        let edges = &self.edges;
+        for list in &mut out {
+            list.sort_by_key(|&i| (edges[i as usize].to, edges[i as usize].technique));
+        }
+        for list in &mut inc {
+            list.sort_by_key(|&i| (edges[i as usize].from, edges[i as usize].technique));
+        }
+        self.out = out;
+        self.inc = inc;
+    }
+
+    /// The graph with a node for `identity`: this graph when the identity
+    /// is one of its principals (with just the implicit groups), otherwise a
+    /// copy extended with a node for it and everything it newly reaches.
+    pub(crate) fn with_source(&self, identity: &Identity) -> (Cow<'_, AttackGraph<'g>>, u32) {
+        let node = super::principal_node(&identity.name);
+        if let Some(i) = self.ix(&node)
+            && let Some(Some(Actor::Identity(id))) = self.actors.get(i as usize)
+        {
+            let a: BTreeSet<&String> = id.groups.iter().collect();
+            let b: BTreeSet<&String> = identity.groups.iter().collect();
+            if id.name == identity.name && a == b {
+                return (Cow::Borrowed(self), i);
+            }
+        }
+        let mut g = self.clone();
+        let source = g.add_node(
+            AttackNode::Identity {
+                name: identity.name.clone(),
+                groups: identity.groups.clone(),
+            },
+            Some(Actor::Identity(identity.clone())),
+        );
+        let mut ctx = Ctx::new(self.graph);
+        // The reverse index answers "not allowed" without asking, except for
+        // `system:masters`, which no binding needs to name.
+        if !identity.is_superuser() {
+            ctx.indexed.insert(source);
+            ctx.by_user.insert(identity.name.clone(), vec![source]);
+            for group in &identity.groups {
+                ctx.by_group.insert(group.clone(), vec![source]);
+            }
+        }
+        g.forward(&mut ctx, source);
+        g.drain(&mut ctx);
+        g.finalize();
+        (Cow::Owned(g), source)
+    }
+}

@@ -1,0 +1,662 @@
+//! The technique catalogue: every capability (slots of alternative
+//! requests → targets) of a cluster, built once from its objects.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::build::{Capability, Lookup, cluster_admin_probe, fact, object, workload_ref};
+use super::techniques::{POD_CONTROLLERS, Technique, privileged_pods_admitted};
+use super::{AttackGraph, AttackNode, Evidence, NODE_USERNAME_PREFIX, SYSTEM_NODES};
+use crate::graph::{RoleId, WorkloadId};
+use crate::matching::{group_matches, resource_matches, verb_matches};
+use crate::model::{RoleKind, WorkloadKind};
+use crate::request::{Request, SYSTEM_MASTERS};
+
+/// The signer whose certificates the API server accepts as client
+/// credentials (any user name, any groups).
+///
+/// See: `pkg/apis/certificates/types.go :: KubeAPIServerClientSignerName`.
+const KUBE_APISERVER_CLIENT_SIGNER: &str = "kubernetes.io/kube-apiserver-client";
+
+/// A slot of a capability: requests to intern, or an interned slot to share.
+pub(crate) enum Slot {
+    Requests(Vec<Request>),
+    Interned(Arc<Vec<u32>>),
+}
+
+impl From<Vec<Request>> for Slot {
+    fn from(requests: Vec<Request>) -> Self {
+        Slot::Requests(requests)
+    }
+}
+
+impl From<Arc<Vec<u32>>> for Slot {
+    fn from(slot: Arc<Vec<u32>>) -> Self {
+        Slot::Interned(slot)
+    }
+}
+
+impl AttackGraph<'_> {
+    /// Interns a slot's requests.
+    fn slot(&mut self, requests: Vec<Request>) -> Arc<Vec<u32>> {
+        Arc::new(requests.into_iter().map(|r| self.intern(r)).collect())
+    }
+
+    fn add_cap<S: Into<Slot>>(
+        &mut self,
+        technique: Technique,
+        slots: Vec<S>,
+        targets: Vec<u32>,
+        facts: Vec<Evidence>,
+    ) {
+        if targets.is_empty() {
+            return;
+        }
+        let slots = slots
+            .into_iter()
+            .map(|s| match s.into() {
+                Slot::Requests(r) => self.slot(r),
+                Slot::Interned(s) => s,
+            })
+            .collect();
+        self.catalogue.caps.push(Capability {
+            technique,
+            slots,
+            targets,
+            facts: Arc::new(facts),
+        });
+    }
+
+    /// Which capabilities a RoleBinding in each namespace can fill: those
+    /// whose every slot has a request in that namespace.
+    fn index_caps_by_namespace(&mut self) {
+        for (i, cap) in self.catalogue.caps.iter().enumerate().skip(1) {
+            let mut common: Option<BTreeSet<&str>> = None;
+            for slot in &cap.slots {
+                let here: BTreeSet<&str> = slot
+                    .iter()
+                    .map(|&r| self.catalogue.requests[r as usize].namespace())
+                    .filter(|ns| !ns.is_empty())
+                    .collect();
+                common = Some(match common {
+                    None => here,
+                    Some(c) => c.intersection(&here).copied().collect(),
+                });
+            }
+            for ns in common.unwrap_or_default() {
+                self.catalogue
+                    .caps_by_namespace
+                    .entry(ns.to_string())
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+
+    /// Names that rules of any role give for `verb` on a resource: the
+    /// names a request must carry to use a `resourceNames` rule.
+    fn rule_names(
+        &self,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        subresource: &str,
+    ) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for role in self.graph.roles() {
+            for rule in &role.rules {
+                if verb_matches(rule, verb)
+                    && group_matches(rule, group)
+                    && resource_matches(rule, resource, subresource)
+                {
+                    out.extend(rule.resource_names.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+
+    /// The requests any of which lets one create a pod with a chosen
+    /// service account in `ns`: create pods; create any pod controller; or
+    /// update/patch one (any name, or an existing one's name) to change its
+    /// template.
+    fn pod_slot(&self, ns: &str, lookup: &Lookup<'_>) -> Vec<Request> {
+        let mut out = vec![Request::resource("create", "", "pods").in_namespace(ns)];
+        for &(group, resource, kind) in POD_CONTROLLERS {
+            out.push(Request::resource("create", group, resource).in_namespace(ns));
+            let mut names = vec![""];
+            names.extend(
+                lookup
+                    .workloads
+                    .get(&(ns, kind))
+                    .into_iter()
+                    .flatten()
+                    .copied(),
+            );
+            for verb in ["update", "patch"] {
+                for name in &names {
+                    out.push(
+                        Request::resource(verb, group, resource)
+                            .in_namespace(ns)
+                            .named(*name),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    pub(crate) fn build_catalogue(&mut self, lookup: &Lookup<'_>) {
+        let g = self.graph;
+        let admin = self
+            .ix(&AttackNode::ClusterAdmin)
+            .into_iter()
+            .collect::<Vec<_>>();
+        // E01 first: it decides which principals are cluster-admin.
+        self.add_cap(Technique::E01, vec![vec![cluster_admin_probe()]], admin.clone(), vec![fact(
+            "a rule with `*` verbs, `*` API groups and `*` resources through a ClusterRoleBinding allows every request",
+        )]);
+
+        let mut namespaces: BTreeSet<String> = g.namespaces().into_iter().collect();
+        for n in &self.nodes {
+            if let AttackNode::ServiceAccount { namespace, .. } = n {
+                namespaces.insert(namespace.clone());
+            }
+        }
+        let namespaces: Vec<String> = namespaces.into_iter().collect();
+        self.catalogue.namespaces = namespaces.clone();
+        for (i, role) in g.roles().iter().enumerate() {
+            match (&role.kind, &role.namespace) {
+                (RoleKind::ClusterRole, _) => self.catalogue.cluster_roles.push(RoleId(i as u32)),
+                (RoleKind::Role, Some(ns)) => self
+                    .catalogue
+                    .roles_in
+                    .entry(ns.clone())
+                    .or_default()
+                    .push(RoleId(i as u32)),
+                (RoleKind::Role, None) => {}
+            }
+        }
+        let sinks = lookup.sinks.clone();
+
+        // Per namespace: W01, W02/W03, W13, C04 (and C01/C02 when assuming legacy tokens).
+        for ns in &namespaces {
+            let sas = lookup.sa_nodes.get(ns).cloned().unwrap_or_default();
+            let pods = self.pod_slot(ns, lookup);
+            let pods = self.slot(pods);
+            self.add_cap(
+                Technique::W01,
+                vec![Arc::clone(&pods)],
+                sas.clone(),
+                vec![fact(format!(
+                    "a pod may run as any ServiceAccount of namespace {ns} and mount its token"
+                ))],
+            );
+            let ns_object = lookup.namespaces.get(ns.as_str()).copied();
+            let (admitted, why) = privileged_pods_admitted(ns_object);
+            let mut psa = Vec::new();
+            if let Some(o) = ns_object {
+                psa.push(Evidence::Object {
+                    object: object("Namespace", &o.name, None, Some(&o.source)),
+                    message: why.clone(),
+                });
+            } else {
+                psa.push(fact(format!("namespace {ns}: {why}")));
+            }
+            if admitted {
+                let mut facts = psa.clone();
+                facts.push(fact(
+                    "a privileged pod with hostPID and the host's `/` mounted is root on the node it names in `nodeName`",
+                ));
+                self.add_cap(
+                    Technique::W02,
+                    vec![Arc::clone(&pods)],
+                    sinks.clone(),
+                    facts,
+                );
+            } else {
+                let relabel = vec![
+                    Request::resource("update", "", "namespaces")
+                        .in_namespace(ns)
+                        .named(ns),
+                    Request::resource("patch", "", "namespaces")
+                        .in_namespace(ns)
+                        .named(ns),
+                ];
+                let mut facts = psa.clone();
+                facts.push(fact(format!(
+                    "changing `{}` to `privileged` lifts the restriction for new pods",
+                    super::techniques::PSA_ENFORCE_LABEL
+                )));
+                self.add_cap(
+                    Technique::W03,
+                    vec![Slot::from(relabel), Slot::from(Arc::clone(&pods))],
+                    sinks.clone(),
+                    facts,
+                );
+            }
+            self.add_cap(
+                Technique::W13,
+                vec![
+                    Slot::from(vec![Request::resource("create", "", "persistentvolumes")]),
+                    Slot::from(vec![Request::resource("create", "", "persistentvolumeclaims").in_namespace(ns)]),
+                    Slot::from(Arc::clone(&pods)),
+                ],
+                sinks.clone(),
+                vec![fact(format!(
+                    "a hostPath PersistentVolume claimed in namespace {ns} mounts the node's filesystem; Pod Security admission checks the pod's volumes, not the PersistentVolume"
+                ))],
+            );
+            let read_any = vec![
+                Request::resource("get", "", "secrets").in_namespace(ns),
+                Request::resource("list", "", "secrets").in_namespace(ns),
+                Request::resource("watch", "", "secrets").in_namespace(ns),
+            ];
+            self.add_cap(
+                Technique::C04,
+                vec![vec![Request::resource("create", "", "secrets").in_namespace(ns)], read_any],
+                sas.clone(),
+                vec![fact(
+                    "the token controller fills a Secret of type kubernetes.io/service-account-token annotated kubernetes.io/service-account.name with a long-lived token for that ServiceAccount",
+                )],
+            );
+            if self.options.assume_legacy_tokens {
+                let assumed = fact(format!(
+                    "assumed legacy token Secrets (--assume-legacy-tokens): before v1.24 every ServiceAccount of {ns} had one"
+                ));
+                self.add_cap(
+                    Technique::C01,
+                    vec![vec![
+                        Request::resource("list", "", "secrets").in_namespace(ns),
+                        Request::resource("watch", "", "secrets").in_namespace(ns),
+                    ]],
+                    sas.clone(),
+                    vec![assumed.clone()],
+                );
+                self.add_cap(
+                    Technique::C02,
+                    vec![vec![Request::resource("get", "", "secrets").in_namespace(ns)]],
+                    sas.clone(),
+                    vec![assumed, fact("legacy token Secret names are `<serviceaccount>-token-<5 random characters>`: getting any name finds them")],
+                );
+            }
+        }
+
+        // Legacy token Secrets that exist: C01 (list/watch, by name through a
+        // metadata.name field selector) and C02 (get by name).
+        for s in g.secrets() {
+            let Some(sa) = &s.service_account else {
+                continue;
+            };
+            if s.type_ != "kubernetes.io/service-account-token" {
+                continue;
+            }
+            let Some(target) = self.ix(&AttackNode::ServiceAccount {
+                namespace: s.namespace.clone(),
+                name: sa.clone(),
+            }) else {
+                continue;
+            };
+            let secret = Evidence::Object {
+                object: object("Secret", &s.name, Some(&s.namespace), Some(&s.source)),
+                message: format!("legacy token Secret of ServiceAccount {}/{sa}", s.namespace),
+            };
+            self.add_cap(
+                Technique::C01,
+                vec![vec![
+                    Request::resource("list", "", "secrets")
+                        .in_namespace(&s.namespace)
+                        .named(&s.name),
+                    Request::resource("watch", "", "secrets")
+                        .in_namespace(&s.namespace)
+                        .named(&s.name),
+                ]],
+                vec![target],
+                vec![secret.clone()],
+            );
+            self.add_cap(
+                Technique::C02,
+                vec![vec![
+                    Request::resource("get", "", "secrets")
+                        .in_namespace(&s.namespace)
+                        .named(&s.name),
+                ]],
+                vec![target],
+                vec![secret],
+            );
+        }
+
+        // Per workload: W04, W06, W07 (code execution in its pods).
+        for (i, w) in g.workloads().iter().enumerate() {
+            let Some(node) = self.ix(&AttackNode::Workload {
+                id: WorkloadId(i as u32),
+            }) else {
+                continue;
+            };
+            // A controller's pods have generated names: only rules without
+            // resourceNames reach them.
+            let pod = if w.kind == WorkloadKind::Pod {
+                w.name.as_str()
+            } else {
+                ""
+            };
+            let obj = Evidence::Object {
+                object: workload_ref(w),
+                message: if pod.is_empty() {
+                    "its pods have generated names, so only rules without resourceNames reach them"
+                        .into()
+                } else {
+                    "the pod".into()
+                },
+            };
+            let req = |verb: &str, sub: &str| {
+                Request::resource(verb, "", "pods")
+                    .subresource(sub)
+                    .in_namespace(&w.namespace)
+                    .named(pod)
+            };
+            self.add_cap(
+                Technique::W04,
+                vec![vec![req("create", "exec")]],
+                vec![node],
+                vec![obj.clone()],
+            );
+            self.add_cap(
+                Technique::W06,
+                vec![vec![req("update", ""), req("patch", "")]],
+                vec![node],
+                vec![
+                    obj.clone(),
+                    fact("a running pod's container images can be changed"),
+                ],
+            );
+            let debug = vec![
+                req("update", "ephemeralcontainers"),
+                req("patch", "ephemeralcontainers"),
+            ];
+            self.add_cap(
+                Technique::W07,
+                vec![debug.clone()],
+                vec![node],
+                vec![obj.clone()],
+            );
+            let ns_object = lookup.namespaces.get(w.namespace.as_str()).copied();
+            let (admitted, why) = privileged_pods_admitted(ns_object);
+            if admitted {
+                let placement = self.placement(w, lookup);
+                self.add_cap(
+                    Technique::W07,
+                    vec![debug],
+                    placement,
+                    vec![
+                        obj,
+                        fact(format!(
+                            "a privileged ephemeral container is admitted: namespace {}: {why}",
+                            w.namespace
+                        )),
+                    ],
+                );
+            }
+        }
+
+        // W08: the kubelet API of a node (or of every node) runs commands in its pods.
+        let any_node = vec![
+            Request::resource("get", "", "nodes").subresource("proxy"),
+            Request::resource("create", "", "nodes").subresource("proxy"),
+        ];
+        let all_workloads: Vec<u32> = (0..g.workloads().len())
+            .filter_map(|i| {
+                self.ix(&AttackNode::Workload {
+                    id: WorkloadId(i as u32),
+                })
+            })
+            .collect();
+        self.add_cap(Technique::W08, vec![any_node], all_workloads, vec![fact(
+            "the kubelet authorizes /exec and /run with `get` or `create` on nodes/proxy (named after the node) and runs them in any pod of its node",
+        )]);
+        let node_names: Vec<String> = self
+            .nodes
+            .iter()
+            .filter_map(|n| match n {
+                AttackNode::Node { name: Some(x) } => Some(x.clone()),
+                _ => None,
+            })
+            .collect();
+        for name in &node_names {
+            let on_node: Vec<u32> = g
+                .workloads()
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.pod.node_name.as_deref() == Some(name))
+                .filter_map(|(i, _)| {
+                    self.ix(&AttackNode::Workload {
+                        id: WorkloadId(i as u32),
+                    })
+                })
+                .collect();
+            let mut facts = vec![fact(format!(
+                "the kubelet of node {name} runs commands in the pods bound to it"
+            ))];
+            if let Some(o) = lookup.nodes.get(name.as_str()) {
+                facts.push(Evidence::Object {
+                    object: object("Node", name, None, Some(&o.source)),
+                    message: "the node".into(),
+                });
+            }
+            self.add_cap(
+                Technique::W08,
+                vec![vec![
+                    Request::resource("get", "", "nodes")
+                        .subresource("proxy")
+                        .named(name),
+                    Request::resource("create", "", "nodes")
+                        .subresource("proxy")
+                        .named(name),
+                ]],
+                on_node,
+                facts,
+            );
+        }
+
+        // E04: impersonation. Users and groups are cluster-scoped; a service
+        // account is asked as `serviceaccounts` in its namespace.
+        // See: `staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation.go
+        // :: buildImpersonationRequests` (rbac-semantics.md §7.1).
+        let impersonate = |resource: &str, ns: &str, name: &str| {
+            Request::resource("impersonate", "", resource)
+                .in_namespace(ns)
+                .named(name)
+        };
+        // Impersonating a group needs a user too (groups without a user are
+        // a 400): any user or service account one may impersonate.
+        let mut any_user = vec![impersonate("users", "", "")];
+        let mut user_names = self.rule_names("impersonate", "", "users", "");
+        let mut sa_targets = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            match n {
+                AttackNode::User { name } => {
+                    user_names.insert(name.clone());
+                }
+                AttackNode::NodeIdentity { name } => {
+                    user_names.insert(format!("{NODE_USERNAME_PREFIX}{name}"));
+                }
+                AttackNode::ServiceAccount { namespace, name } => {
+                    sa_targets.push((i as u32, namespace.clone(), name.clone()));
+                }
+                _ => {}
+            }
+        }
+        any_user.extend(user_names.iter().map(|u| impersonate("users", "", u)));
+        any_user.extend(
+            namespaces
+                .iter()
+                .map(|ns| impersonate("serviceaccounts", ns, "")),
+        );
+        any_user.extend(
+            sa_targets
+                .iter()
+                .map(|(_, ns, name)| impersonate("serviceaccounts", ns, name)),
+        );
+        let any_user = self.slot(any_user);
+        let targets: Vec<(u32, AttackNode)> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i as u32, n.clone()))
+            .collect();
+        for (i, n) in targets {
+            match n {
+                AttackNode::User { name } => self.add_cap(
+                    Technique::E04,
+                    vec![vec![impersonate("users", "", &name)]],
+                    vec![i],
+                    Vec::new(),
+                ),
+                AttackNode::NodeIdentity { name } => self.add_cap(
+                    Technique::E04,
+                    vec![
+                        vec![impersonate(
+                            "users",
+                            "",
+                            &format!("{NODE_USERNAME_PREFIX}{name}"),
+                        )],
+                        vec![impersonate("groups", "", SYSTEM_NODES)],
+                    ],
+                    vec![i],
+                    Vec::new(),
+                ),
+                AttackNode::ServiceAccount { namespace, name } => {
+                    self.add_cap(
+                        Technique::E04,
+                        vec![vec![impersonate("serviceaccounts", &namespace, &name)]],
+                        vec![i],
+                        Vec::new(),
+                    );
+                    // C03: TokenRequest, `create serviceaccounts/token` named after the SA.
+                    // See: rbac-semantics.md §7.2.
+                    self.add_cap(
+                        Technique::C03,
+                        vec![vec![
+                            Request::resource("create", "", "serviceaccounts")
+                                .subresource("token")
+                                .in_namespace(&namespace)
+                                .named(&name),
+                        ]],
+                        vec![i],
+                        Vec::new(),
+                    );
+                }
+                AttackNode::Group { name } => self.add_cap(
+                    Technique::E04,
+                    vec![
+                        Slot::from(vec![impersonate("groups", "", &name)]),
+                        Slot::from(Arc::clone(&any_user)),
+                    ],
+                    vec![i],
+                    Vec::new(),
+                ),
+                _ => {}
+            }
+        }
+        self.add_cap(
+            Technique::E04,
+            vec![
+                Slot::from(vec![impersonate("groups", "", SYSTEM_MASTERS)]),
+                Slot::from(any_user),
+            ],
+            admin.clone(),
+            vec![fact(
+                "members of system:masters are allowed every request before RBAC is asked",
+            )],
+        );
+
+        // E07: a client certificate for any user and groups, system:masters included.
+        // See: `plugin/pkg/admission/certificates/approval/admission.go` and
+        // `pkg/certauthorization :: IsAuthorizedForSignerName` (the signer name,
+        // then `<domain>/*`).
+        let csr = |verb: &str, sub: &str, name: &str| {
+            Request::resource(verb, "certificates.k8s.io", "certificatesigningrequests")
+                .subresource(sub)
+                .named(name)
+        };
+        // The attacker names its CSR, so a resourceNames-limited rule works
+        // with one of its names.
+        let mut approval = vec![csr("update", "approval", "")];
+        approval.extend(
+            self.rule_names(
+                "update",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "approval",
+            )
+            .iter()
+            .map(|n| csr("update", "approval", n)),
+        );
+        let mut fetch = vec![
+            csr("get", "", ""),
+            csr("list", "", ""),
+            csr("watch", "", ""),
+        ];
+        fetch.extend(
+            self.rule_names(
+                "get",
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                "",
+            )
+            .iter()
+            .map(|n| csr("get", "", n)),
+        );
+        self.add_cap(
+            Technique::E07,
+            vec![
+                vec![csr("create", "", "")],
+                approval,
+                vec![
+                    Request::resource("approve", "certificates.k8s.io", "signers").named(KUBE_APISERVER_CLIENT_SIGNER),
+                    Request::resource("approve", "certificates.k8s.io", "signers").named("kubernetes.io/*"),
+                ],
+                fetch,
+            ],
+            admin.clone(),
+            vec![fact(format!(
+                "an approved CSR for signer {KUBE_APISERVER_CLIENT_SIGNER} with organization system:masters is signed by kube-controller-manager and authenticates as a member of system:masters"
+            ))],
+        );
+
+        // E08: a mutating webhook sees and rewrites every admitted object.
+        let webhook = |verb: &str| {
+            Request::resource(
+                verb,
+                "admissionregistration.k8s.io",
+                "mutatingwebhookconfigurations",
+            )
+        };
+        self.add_cap(
+            Technique::E08,
+            vec![vec![webhook("create"), webhook("update"), webhook("patch")]],
+            admin.clone(),
+            vec![fact(
+                "a mutating admission webhook can rewrite every pod the controllers create (privileged containers, any ServiceAccount) and sees every admitted object",
+            )],
+        );
+
+        // E09: EKS maps IAM identities through kube-system/aws-auth.
+        if self.options.eks {
+            let aws_auth = |verb: &str| {
+                Request::resource(verb, "", "configmaps")
+                    .in_namespace("kube-system")
+                    .named("aws-auth")
+            };
+            self.add_cap(
+                Technique::E09,
+                vec![vec![aws_auth("update"), aws_auth("patch")]],
+                admin,
+                vec![fact(
+                    "on EKS, kube-system/aws-auth maps IAM roles and users to Kubernetes users and groups, system:masters included",
+                )],
+            );
+        }
+        self.index_caps_by_namespace();
+    }
+}

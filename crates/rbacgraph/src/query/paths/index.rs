@@ -1,0 +1,215 @@
+//! A reverse index for the attack graph's build: from request attributes to
+//! the bindings whose role has a rule that can allow them.
+//!
+//! Rules are grouped once per (verb, API group, resource, subresource) that
+//! the techniques ask about, split into ClusterRoleBindings and the
+//! RoleBindings of each namespace; a concrete request then only checks the
+//! names of the few rules in its group. The answer is exactly that of
+//! [`RbacGraph::allowing_bindings`] (tested below); it only picks the
+//! principals that [`RbacGraph::authorize`] is then asked about.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::graph::{BindingId, RbacGraph};
+use crate::matching::{group_matches, name_matches, resource_matches, verb_matches};
+use crate::model::BindingKind;
+use crate::request::Request;
+
+type Key = (String, String, String, String);
+
+/// Bindings with a rule that matches a key, and those rules' indexes.
+type Entries = Vec<(BindingId, Vec<u32>)>;
+
+#[derive(Debug, Default)]
+struct KeyEntries {
+    cluster: Entries,
+    by_namespace: HashMap<String, Entries>,
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub(crate) struct BindingIndex<'g> {
+    graph: &'g RbacGraph,
+    keys: HashMap<Key, Rc<KeyEntries>>,
+}
+
+impl<'g> BindingIndex<'g> {
+    pub(crate) fn new(graph: &'g RbacGraph) -> Self {
+        BindingIndex {
+            graph,
+            keys: HashMap::new(),
+        }
+    }
+
+    fn entries(&mut self, key: Key) -> Rc<KeyEntries> {
+        if let Some(found) = self.keys.get(&key) {
+            return Rc::clone(found);
+        }
+        let g = self.graph;
+        let (verb, group, resource, sub) = (&key.0, &key.1, &key.2, &key.3);
+        let mut out = KeyEntries::default();
+        for (i, b) in g.bindings().iter().enumerate() {
+            let id = BindingId(i as u32);
+            let Some((_, role)) = g.bound_role(id) else {
+                continue;
+            };
+            let rules: Vec<u32> = role
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| {
+                    verb_matches(r, verb)
+                        && group_matches(r, group)
+                        && resource_matches(r, resource, sub)
+                })
+                .map(|(i, _)| i as u32)
+                .collect();
+            if rules.is_empty() {
+                continue;
+            }
+            match (b.kind, &b.namespace) {
+                (BindingKind::ClusterRoleBinding, _) => out.cluster.push((id, rules)),
+                (BindingKind::RoleBinding, Some(ns)) => {
+                    out.by_namespace
+                        .entry(ns.clone())
+                        .or_default()
+                        .push((id, rules));
+                }
+                (BindingKind::RoleBinding, None) => {}
+            }
+        }
+        let out = Rc::new(out);
+        self.keys.insert(key, Rc::clone(&out));
+        out
+    }
+
+    /// Whether some rule in the request's scope lists its name in
+    /// `resourceNames` (then the name changes the decision's reasons).
+    pub(crate) fn names_matter(&mut self, request: &Request) -> bool {
+        let Request::Resource(r) = request else {
+            return false;
+        };
+        let entries = self.entries((
+            r.verb.clone(),
+            r.api_group.clone(),
+            r.resource.clone(),
+            r.subresource.clone(),
+        ));
+        let g = self.graph;
+        let names = |(b, rules): &(BindingId, Vec<u32>)| {
+            g.bound_role(*b).is_some_and(|(_, role)| {
+                rules.iter().any(|&i| {
+                    role.rules
+                        .get(i as usize)
+                        .is_some_and(|rule| rule.resource_names.iter().any(|n| n == &r.name))
+                })
+            })
+        };
+        entries.cluster.iter().any(names)
+            || (!r.namespace.is_empty()
+                && entries
+                    .by_namespace
+                    .get(&r.namespace)
+                    .is_some_and(|list| list.iter().any(names)))
+    }
+
+    /// The bindings that allow a request: every ClusterRoleBinding, then the
+    /// RoleBindings of the request's namespace, whose role has a rule
+    /// allowing it (resolved roles only).
+    pub(crate) fn allowing(&mut self, request: &Request) -> Vec<BindingId> {
+        let r = match request {
+            Request::Resource(r) => r,
+            Request::NonResource(_) => {
+                return self
+                    .graph
+                    .allowing_bindings(request, false)
+                    .0
+                    .into_iter()
+                    .map(|a| a.binding)
+                    .collect();
+            }
+        };
+        let entries = self.entries((
+            r.verb.clone(),
+            r.api_group.clone(),
+            r.resource.clone(),
+            r.subresource.clone(),
+        ));
+        let g = self.graph;
+        let allows = |(b, rules): &(BindingId, Vec<u32>)| {
+            let role = g.bound_role(*b).map(|(_, role)| role);
+            role.is_some_and(|role| {
+                rules.iter().any(|&i| {
+                    role.rules
+                        .get(i as usize)
+                        .is_some_and(|rule| name_matches(rule, &r.name))
+                })
+            })
+        };
+        let mut out: Vec<BindingId> = entries
+            .cluster
+            .iter()
+            .filter(|e| allows(e))
+            .map(|e| e.0)
+            .collect();
+        // A RoleBinding grants only requests in its own (non-empty) namespace.
+        if !r.namespace.is_empty()
+            && let Some(list) = entries.by_namespace.get(&r.namespace)
+        {
+            out.extend(list.iter().filter(|e| allows(e)).map(|e| e.0));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agrees_with_allowing_bindings() {
+        let graph = RbacGraph::builder()
+            .load_path(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../examples/clusters/demo"
+            ))
+            .build()
+            .unwrap();
+        let mut index = BindingIndex::new(&graph);
+        let mut checked = 0;
+        for ns in ["", "shop", "payments", "ci", "kube-system"] {
+            for (verb, group, resource, sub) in [
+                ("create", "", "pods", ""),
+                ("get", "", "secrets", ""),
+                ("list", "", "secrets", ""),
+                ("create", "", "pods", "exec"),
+                ("impersonate", "", "serviceaccounts", ""),
+                ("create", "apps", "deployments", ""),
+                ("update", "", "configmaps", ""),
+                ("bind", "rbac.authorization.k8s.io", "clusterroles", ""),
+                ("create", "rbac.authorization.k8s.io", "rolebindings", ""),
+                ("*", "*", "*", ""),
+            ] {
+                for name in ["", "card-processor-key", "storefront-tls", "admin"] {
+                    let request = Request::resource(verb, group, resource)
+                        .subresource(sub)
+                        .in_namespace(ns)
+                        .named(name);
+                    let mut expected: Vec<BindingId> = graph
+                        .allowing_bindings(&request, false)
+                        .0
+                        .into_iter()
+                        .map(|a| a.binding)
+                        .collect();
+                    let mut got = index.allowing(&request);
+                    expected.sort();
+                    got.sort();
+                    assert_eq!(got, expected, "{request}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 200);
+    }
+}

@@ -1,0 +1,504 @@
+//! The techniques that write RBAC objects and pass the RBAC storage's
+//! escalation checks: E02 (bind a role), E03 (escalate a bound role), E13
+//! (create the missing role of a dangling binding).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::slice;
+
+use super::build::{Actor, Ctx, fact, is_wildcard, object, wildcard_rule};
+use super::techniques::Technique;
+use super::{AttackGraph, AttackNode, Evidence};
+use crate::RBAC_GROUP;
+use crate::graph::{BindingId, RoleId, RoleResolution};
+use crate::model::{BindingKind, PolicyRule, Role, RoleKind, Source};
+use crate::query::escalation::{EscalationVerdict, WriteCheck, WriteOp, covers};
+use crate::request::Request;
+
+/// A write on a (Cluster)RoleBinding.
+#[derive(Clone, Debug)]
+pub(crate) enum BindingWrite {
+    /// Create one, in a namespace (a RoleBinding) or not.
+    Create {
+        /// The RoleBinding's namespace; `None` for a ClusterRoleBinding.
+        namespace: Option<String>,
+    },
+    /// Update or patch an existing one.
+    Existing(BindingId),
+}
+
+/// A write on an RBAC object, as the storage authorizes it (no name on create).
+/// See: `pkg/registry/rbac/escalation_check.go`.
+pub(crate) fn rbac_write(verb: &str, resource: &str, namespace: &str, name: &str) -> Request {
+    Request::resource(verb, RBAC_GROUP, resource)
+        .in_namespace(namespace)
+        .named(if verb == "create" { "" } else { name })
+}
+
+pub(crate) fn role_resource(kind: RoleKind) -> &'static str {
+    match kind {
+        RoleKind::Role => "roles",
+        RoleKind::ClusterRole => "clusterroles",
+    }
+}
+
+impl<'g> AttackGraph<'g> {
+    /// Every write on bindings E02 considers: create a ClusterRoleBinding,
+    /// create a RoleBinding in each namespace, update or patch each binding
+    /// whose role exists.
+    pub(crate) fn binding_writes(&mut self) -> Vec<(u32, BindingWrite)> {
+        let g = self.graph;
+        let mut out = Vec::new();
+        let r = self.intern(rbac_write("create", "clusterrolebindings", "", ""));
+        out.push((r, BindingWrite::Create { namespace: None }));
+        for ns in self.catalogue.namespaces.clone() {
+            let r = self.intern(rbac_write("create", "rolebindings", &ns, ""));
+            out.push((
+                r,
+                BindingWrite::Create {
+                    namespace: Some(ns),
+                },
+            ));
+        }
+        for (i, b) in g.bindings().iter().enumerate() {
+            if g.bound_role(BindingId(i as u32)).is_none() {
+                continue;
+            }
+            let (resource, ns) = match b.kind {
+                BindingKind::ClusterRoleBinding => ("clusterrolebindings", ""),
+                BindingKind::RoleBinding => ("rolebindings", b.namespace.as_deref().unwrap_or("")),
+            };
+            for verb in ["update", "patch"] {
+                let r = self.intern(rbac_write(verb, resource, ns, &b.name));
+                out.push((r, BindingWrite::Existing(BindingId(i as u32))));
+            }
+        }
+        out
+    }
+
+    /// The storage-checked techniques for the principals that some binding
+    /// allows the write (or `escalate`, or that a dangling binding names).
+    pub(crate) fn writes_reverse(&mut self, ctx: &mut Ctx<'g>) {
+        let g = self.graph;
+        let writes = self.binding_writes();
+        for (r, write) in &writes {
+            let candidates = self.reverse(ctx, *r);
+            for &actor in candidates.iter() {
+                if self.admin[actor as usize] {
+                    continue;
+                }
+                if let Some(ev) = self.decide(ctx, actor, *r) {
+                    let ev = self.expand(&ev);
+                    self.e02_write(ctx, actor, &ev, write);
+                }
+            }
+        }
+        self.catalogue.binding_writes = writes;
+        // E03: `escalate` on a role that is bound to someone.
+        let mut candidates = BTreeSet::new();
+        let mut seen = HashSet::new();
+        for i in 0..g.bindings().len() {
+            let Some((rid, role)) = g.bound_role(BindingId(i as u32)) else {
+                continue;
+            };
+            if !seen.insert(rid) {
+                continue;
+            }
+            let ns = role.namespace.as_deref().unwrap_or("");
+            let r = self.intern(rbac_write(
+                "escalate",
+                role_resource(role.kind),
+                ns,
+                &role.name,
+            ));
+            candidates.extend(self.reverse(ctx, r).iter().copied());
+        }
+        for actor in candidates {
+            if !self.admin[actor as usize] {
+                self.e03(ctx, actor);
+            }
+        }
+        // E13: the subjects of dangling bindings.
+        let mut candidates = BTreeSet::new();
+        for (i, b) in g.bindings().iter().enumerate() {
+            if matches!(
+                g.resolution(BindingId(i as u32)),
+                Some(RoleResolution::Missing)
+            ) {
+                candidates.extend(self.subject_actors(ctx, BindingId(i as u32), &b.subjects));
+            }
+        }
+        for actor in candidates {
+            if !self.admin[actor as usize] {
+                self.e13(ctx, actor);
+            }
+        }
+    }
+
+    /// E02, E03 and E13 for one actor evaluated forward.
+    pub(crate) fn writes_forward(&mut self, ctx: &mut Ctx<'g>, actor: u32) {
+        let scope = match self.actors.get(actor as usize) {
+            Some(Some(Actor::Grant { namespace, .. })) => Some(namespace.clone()),
+            _ => None,
+        };
+        let writes = self.catalogue.binding_writes.clone();
+        for (r, write) in &writes {
+            // A RoleBinding's holder writes only in its namespace.
+            if let Some(Some(ns)) = &scope
+                && self.catalogue.requests[*r as usize].namespace() != ns
+            {
+                continue;
+            }
+            if let Some(ev) = self.decide(ctx, actor, *r) {
+                let ev = self.expand(&ev);
+                self.e02_write(ctx, actor, &ev, write);
+            }
+        }
+        self.e03(ctx, actor);
+        self.e13(ctx, actor);
+    }
+
+    /// E02: write a binding to a role; the storage allows it with `bind` on
+    /// the role (resourceNames: the role's name) through the authorizer, or
+    /// when the writer already holds every permission of the role in the
+    /// binding's namespace (`Covers` over `RulesFor`).
+    ///
+    /// See: `pkg/registry/rbac/rolebinding/policybased/storage.go :: Create`,
+    /// `pkg/registry/rbac/escalation_check.go :: BindingAuthorized`
+    /// (rbac-semantics.md §6.3); `RbacGraph::check_binding_write` is the
+    /// same sequence for one identity and one binding.
+    fn e02_write(
+        &mut self,
+        ctx: &mut Ctx<'g>,
+        actor: u32,
+        write: &[Evidence],
+        target: &BindingWrite,
+    ) {
+        let g = self.graph;
+        match target {
+            BindingWrite::Create { namespace } => {
+                let mut roles = self.catalogue.cluster_roles.clone();
+                if let Some(ns) = namespace {
+                    roles.extend(self.catalogue.roles_in.get(ns).into_iter().flatten());
+                }
+                for rid in roles {
+                    self.try_bind(ctx, actor, write, namespace.as_deref(), rid, None);
+                }
+            }
+            // `roleRef` is immutable: updating an existing binding (to add
+            // oneself to its subjects) gains its role.
+            BindingWrite::Existing(b) => {
+                let Some((rid, _)) = g.bound_role(*b) else {
+                    return;
+                };
+                let ns = g.binding(*b).and_then(|x| x.namespace.clone());
+                self.try_bind(ctx, actor, write, ns.as_deref(), rid, Some(*b));
+            }
+        }
+    }
+
+    fn try_bind(
+        &mut self,
+        ctx: &mut Ctx<'g>,
+        actor: u32,
+        write: &[Evidence],
+        ns: Option<&str>,
+        rid: RoleId,
+        existing: Option<BindingId>,
+    ) {
+        let g = self.graph;
+        let Some(role) = g.role(rid) else { return };
+        // A binding to a role without rules grants nothing, and a RoleBinding
+        // never grants non-resource URLs: their requests carry no namespace.
+        // See: `pkg/registry/rbac/validation/rule.go :: VisitRulesFor`.
+        if role
+            .rules
+            .iter()
+            .all(|r| r.resources.is_empty() && (ns.is_some() || r.non_resource_urls.is_empty()))
+        {
+            return;
+        }
+        let bind = Request::resource("bind", RBAC_GROUP, role_resource(role.kind))
+            .in_namespace(ns.unwrap_or(""))
+            .named(&role.name);
+        let (escalation, by_bind): (Vec<Evidence>, bool) = match self.decide_req(ctx, actor, bind) {
+            Some(ev) => (self.expand(&ev), true),
+            None => {
+                let held = self.held(ctx, actor, ns.unwrap_or(""));
+                // Covers, after a quick necessary test and one servant rule
+                // at a time so that the first uncovered rule stops it; the
+                // answer depends only on the rules, so it is kept per rule set.
+                let covered = *ctx.covers.entry((held.id, rid)).or_insert_with(|| {
+                    held.may_cover(&role.rules)
+                        && role
+                            .rules
+                            .iter()
+                            .all(|r| covers(&held.rules, slice::from_ref(r)).0)
+                });
+                if !covered {
+                    return;
+                }
+                (
+                    vec![Evidence::Covered {
+                        role: g.role_ref(rid),
+                        namespace: ns.map(str::to_string),
+                        message: format!(
+                            "already holds every permission of {} {} {}, so no `bind` is needed",
+                            role.kind,
+                            role.name,
+                            ns.map_or("cluster-wide".to_string(), |n| format!("in namespace {n}"))
+                        ),
+                    }],
+                    false,
+                )
+            }
+        };
+        let target = if ns.is_none() && is_wildcard(&role.rules) {
+            match self.ix(&AttackNode::ClusterAdmin) {
+                Some(t) => t,
+                None => return,
+            }
+        } else {
+            self.grant_node(ctx, Some(rid), ns.map(str::to_string), by_bind)
+        };
+        let mut ev = write.to_vec();
+        ev.extend(escalation);
+        match existing {
+            Some(b) => ev.push(Evidence::Object {
+                object: g.binding_ref(b),
+                message:
+                    "an existing binding: add yourself to its subjects (its roleRef cannot change)"
+                        .into(),
+            }),
+            None => ev.push(Evidence::Object {
+                object: g.role_ref(rid),
+                message: format!(
+                    "the role to bind with a new {}",
+                    if ns.is_some() {
+                        "RoleBinding"
+                    } else {
+                        "ClusterRoleBinding"
+                    }
+                ),
+            }),
+        }
+        let ev = self.push_evidence(ev);
+        self.add_edge(actor, target, Technique::E02, ev);
+    }
+
+    /// The evidence of a role write the engine checked.
+    fn write_check_evidence(
+        write: Request,
+        check: &WriteCheck,
+        escalate: Request,
+        role: &Role,
+    ) -> Vec<Evidence> {
+        let mut ev = vec![Evidence::Permission {
+            request: write,
+            reasons: check.authorization.reasons.clone(),
+        }];
+        ev.extend(Self::verdict_evidence(&check.escalation, escalate, role));
+        ev
+    }
+
+    fn verdict_evidence(
+        verdict: &EscalationVerdict,
+        escalate: Request,
+        role: &Role,
+    ) -> Vec<Evidence> {
+        match verdict {
+            EscalationVerdict::Superuser => vec![fact("system:masters skips the escalation check")],
+            EscalationVerdict::Verb { decision, .. } => vec![Evidence::Permission {
+                request: escalate,
+                reasons: decision.reasons.clone(),
+            }],
+            EscalationVerdict::Covered => vec![Evidence::Covered {
+                role: object(
+                    role.kind.as_str(),
+                    &role.name,
+                    role.namespace.as_deref(),
+                    None,
+                ),
+                namespace: role.namespace.clone(),
+                message: "already holds every rule written".into(),
+            }],
+            EscalationVerdict::Forbidden { .. } => Vec::new(),
+        }
+    }
+
+    /// E03: rewrite a role bound to oneself with any rules. The storage
+    /// allows a role update with `escalate` on it, or when every new rule is
+    /// already held (which gains nothing).
+    ///
+    /// See: `pkg/registry/rbac/role/policybased/storage.go :: Update`,
+    /// `escalation_check.go :: RoleEscalationAuthorized` (rbac-semantics.md §6.2).
+    fn e03(&mut self, ctx: &mut Ctx<'g>, actor: u32) {
+        let g = self.graph;
+        let held: Vec<(Option<String>, RoleId, Option<BindingId>)> =
+            match self.actors.get(actor as usize).and_then(Option::as_ref) {
+                Some(Actor::Identity(id)) => g
+                    .applicable_bindings(id)
+                    .into_iter()
+                    .filter_map(|(b, _)| {
+                        let (rid, _) = g.bound_role(b)?;
+                        Some((g.binding(b)?.namespace.clone(), rid, Some(b)))
+                    })
+                    .collect(),
+                Some(Actor::Grant {
+                    role: Some(rid),
+                    namespace,
+                    ..
+                }) => vec![(namespace.clone(), *rid, None)],
+                _ => Vec::new(),
+            };
+        let mut seen = HashSet::new();
+        for (scope, rid, binding) in held {
+            if !seen.insert((scope.clone(), rid)) {
+                continue;
+            }
+            let Some(role) = g.role(rid) else { continue };
+            let role_ns = role.namespace.clone().unwrap_or_default();
+            let resource = role_resource(role.kind);
+            let escalate = rbac_write("escalate", resource, &role_ns, &role.name);
+            let update = rbac_write("update", resource, &role_ns, &role.name);
+            let patch = rbac_write("patch", resource, &role_ns, &role.name);
+            let mut rewritten = role.clone();
+            rewritten.rules = vec![wildcard_rule()];
+            let evidence = match self.actors.get(actor as usize).and_then(Option::as_ref) {
+                Some(Actor::Identity(id)) => {
+                    let check = g.check_role_write(id, &rewritten, WriteOp::Update);
+                    if check.allowed {
+                        Some(Self::write_check_evidence(update, &check, escalate, role))
+                    } else if !matches!(check.escalation, EscalationVerdict::Forbidden { .. }) {
+                        self.decide_req(ctx, actor, patch).map(|w| {
+                            let mut ev = self.expand(&w);
+                            ev.extend(Self::verdict_evidence(&check.escalation, escalate, role));
+                            ev
+                        })
+                    } else {
+                        None
+                    }
+                }
+                Some(Actor::Grant { .. }) => {
+                    let write = self
+                        .decide_req(ctx, actor, update)
+                        .or_else(|| self.decide_req(ctx, actor, patch));
+                    let esc = self
+                        .decide_req(ctx, actor, escalate)
+                        .map(|e| self.expand(&e))
+                        .or_else(|| {
+                            let mut wanted = rewritten.rules.clone();
+                            if role.aggregation.is_some() {
+                                wanted.push(PolicyRule::non_resource(["*"], ["*"]));
+                            }
+                            let owner = self.held(ctx, actor, &role_ns);
+                            covers(&owner.rules, &wanted).0.then(|| {
+                                Self::verdict_evidence(
+                                    &EscalationVerdict::Covered,
+                                    Request::resource("", "", ""),
+                                    role,
+                                )
+                            })
+                        });
+                    match (write, esc) {
+                        (Some(w), Some(e)) => {
+                            let mut ev = self.expand(&w);
+                            ev.extend(e);
+                            Some(ev)
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            let Some(mut ev) = evidence else { continue };
+            ev.push(Evidence::Object {
+                object: g.role_ref(rid),
+                message: "rewrite its rules as `*` on `*`".into(),
+            });
+            if let Some(b) = binding {
+                ev.push(Evidence::Object {
+                    object: g.binding_ref(b),
+                    message: "binds the role to you".into(),
+                });
+            }
+            let target = match scope {
+                None => match self.ix(&AttackNode::ClusterAdmin) {
+                    Some(t) => t,
+                    None => continue,
+                },
+                Some(ns) => self.grant_node(ctx, None, Some(ns), true),
+            };
+            let ev = self.push_evidence(ev);
+            self.add_edge(actor, target, Technique::E03, ev);
+        }
+    }
+
+    /// E13: a binding that applies to oneself references a role that does
+    /// not exist; creating it (with `escalate`, since any rules one already
+    /// holds gain nothing) grants whatever one writes.
+    ///
+    /// See: escalation-catalog.md E13; `RbacGraph::check_role_write` for the
+    /// storage's create check.
+    fn e13(&mut self, ctx: &mut Ctx<'g>, actor: u32) {
+        let g = self.graph;
+        let Some(Some(Actor::Identity(id))) = self.actors.get(actor as usize) else {
+            return;
+        };
+        let id = id.clone();
+        let applicable: BTreeSet<BindingId> = g
+            .applicable_bindings(&id)
+            .into_iter()
+            .map(|(b, _)| b)
+            .collect();
+        for b in applicable {
+            if !matches!(g.resolution(b), Some(RoleResolution::Missing)) {
+                continue;
+            }
+            let Some(binding) = g.binding(b) else {
+                continue;
+            };
+            let (kind, namespace) = match binding.role_ref.kind.as_str() {
+                "Role" => (RoleKind::Role, binding.namespace.clone()),
+                _ => (RoleKind::ClusterRole, None),
+            };
+            let missing = Role {
+                kind,
+                name: binding.role_ref.name.clone(),
+                namespace: namespace.clone(),
+                labels: BTreeMap::new(),
+                rules: vec![wildcard_rule()],
+                aggregation: None,
+                api_version: format!("{RBAC_GROUP}/v1"),
+                source: Source::inline("the missing role"),
+            };
+            let check = g.check_role_write(&id, &missing, WriteOp::Create);
+            if !check.allowed {
+                continue;
+            }
+            let resource = role_resource(kind);
+            let ns = namespace.clone().unwrap_or_default();
+            let mut ev = Self::write_check_evidence(
+                rbac_write("create", resource, &ns, &missing.name),
+                &check,
+                rbac_write("escalate", resource, &ns, ""),
+                &missing,
+            );
+            ev.push(Evidence::Object {
+                object: g.binding_ref(b),
+                message: format!(
+                    "applies to you and references {} {}, which does not exist: it grants whatever rules the role is created with",
+                    binding.role_ref.kind, binding.role_ref.name
+                ),
+            });
+            let target = match &binding.namespace {
+                None => match self.ix(&AttackNode::ClusterAdmin) {
+                    Some(t) => t,
+                    None => continue,
+                },
+                Some(ns) => self.grant_node(ctx, None, Some(ns.clone()), true),
+            };
+            let ev = self.push_evidence(ev);
+            self.add_edge(actor, target, Technique::E13, ev);
+        }
+    }
+}
