@@ -3,7 +3,7 @@ CARGO ?= cargo
 DEMO := examples/clusters/demo
 RBACGRAPH := $(CARGO) run --quiet --bin rbacgraph --
 
-.PHONY: demo test lint unit bench doc perf test-python
+.PHONY: demo test lint unit bench doc perf test-python test-wasm wasm-tools chromium explorer
 
 # The main job on the bundled demo cluster: what was loaded, who can read
 # secrets in the shop namespace, and whether the CI deployer can create pods there (and why).
@@ -14,7 +14,7 @@ demo:
 	-$(RBACGRAPH) -f $(DEMO) paths --as system:serviceaccount:ci:deployer --to nodes
 
 # Everything CI checks. Installs what it needs on a fresh machine (idempotent).
-test: lint unit doc
+test: lint unit doc test-python test-wasm
 
 lint:
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -33,16 +33,17 @@ bench:
 
 # The Python bindings (bindings/python): a virtualenv in target/python-venv with
 # the pinned test tools, made once per requirements file and Python version (the
-# stamp file names both); the package itself is built by pip + maturin (in the dev
-# profile, sharing the Rust tests' build) and reinstalled on every run. pytest
+# stamp file names both); the package itself is built by pip + maturin (dev profile,
+# own target dir: maturin's build environment differs from cargo test's, and sharing
+# target/debug would rebuild pyo3 on every switch) and reinstalled on every run. pytest
 # covers the API, the CLI cross-checks and the example notebook; stubtest and
-# mypy --strict check the types.
+# mypy --strict check the types (from target/, where stubtest leaves its cache).
 PYTHON ?= python3
 PY_VENV := target/python-venv
 PY := $(PY_VENV)/bin/python
 PY_REQUIREMENTS := bindings/python/requirements-test.txt
 PY_STAMP = $(PY_VENV)/.ready-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')-$(shell cksum < $(PY_REQUIREMENTS) | cut -d' ' -f1)
-PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CONSTRAINT=$(PY_REQUIREMENTS) $(PY) -m pip
+PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CONSTRAINT=$(CURDIR)/$(PY_REQUIREMENTS) $(PY) -m pip
 
 $(PY_VENV)/.ready-%:
 	rm -rf $(PY_VENV)
@@ -52,10 +53,10 @@ $(PY_VENV)/.ready-%:
 
 test-python: $(PY_STAMP)
 	$(CARGO) build --quiet --bin rbacgraph
-	$(PIP) install --quiet --force-reinstall --no-deps --config-settings=build-args="--profile dev --strip" ./bindings/python
+	CARGO_TARGET_DIR=$(CURDIR)/target/python-build $(PIP) install --quiet --force-reinstall --no-deps --config-settings=build-args="--profile dev --strip" ./bindings/python
 	RBACGRAPH_BIN=target/debug/rbacgraph $(PY) -m pytest -p no:cacheprovider bindings/python/tests
-	MYPY_CACHE_DIR=target/mypy-cache $(PY) -m mypy.stubtest --mypy-config-file bindings/python/pyproject.toml rbacgraph
-	MYPY_CACHE_DIR=target/mypy-cache $(PY) -m mypy --config-file bindings/python/pyproject.toml -p rbacgraph
+	cd target && python-venv/bin/python -m mypy.stubtest --mypy-config-file ../bindings/python/pyproject.toml rbacgraph
+	cd target && MYPY_CACHE_DIR=mypy-cache python-venv/bin/python -m mypy --config-file ../bindings/python/pyproject.toml -p rbacgraph
 
 # Whole-pipeline numbers on the xl synthetic cluster (10x the biggest published one):
 # phase times and peak memory of one CLI run, as in the README's Performance section.
@@ -66,3 +67,35 @@ perf:
 	target/release/rbacgraph generate --preset big --seed 1 -o yaml > target/perf/big.yaml
 	target/release/rbacgraph --timings -f target/perf/xl.json who-can create pods --subresource exec -n team-0003 > /dev/null
 	target/release/rbacgraph --timings -f target/perf/big.yaml summary > /dev/null
+
+# The WebAssembly package and the browser explorer (bindings/wasm). Installs
+# what it lacks, once: the wasm32 target, wasm-bindgen-cli at exactly the
+# crate's wasm-bindgen version, the pinned npm packages (package-lock.json:
+# binaryen's wasm-opt, cytoscape, typescript, playwright-core) and, for the
+# browser tests, Debian's chromium. Then builds the module (+ wasm-opt, the
+# explorer's assets) and runs the Node tests (every export against the CLI's
+# JSON), tsc --noEmit on the generated declarations, and the end-to-end tests
+# in headless Chromium (screenshots in target/explorer-*.png).
+WASM_DIR := bindings/wasm
+WASM_BINDGEN_VERSION := 0.2.130
+CHROMIUM ?= /usr/bin/chromium
+
+wasm-tools:
+	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)' || $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	cd $(WASM_DIR) && { test node_modules/.package-lock.json -nt package-lock.json || npm ci --no-audit --no-fund; }
+
+chromium:
+	test -x $(CHROMIUM) || { apt-get update && apt-get install -y chromium; }
+
+test-wasm: wasm-tools chromium
+	$(CARGO) build --quiet --bin rbacgraph
+	cd $(WASM_DIR) && node scripts/build.mjs
+	cd $(WASM_DIR) && RBACGRAPH_BIN=$(CURDIR)/target/debug/rbacgraph node --test tests/node/
+	cd $(WASM_DIR) && node_modules/.bin/tsc --noEmit -p tests/types
+	cd $(WASM_DIR) && RBACGRAPH_BIN=$(CURDIR)/target/debug/rbacgraph CHROMIUM_PATH=$(CHROMIUM) node --test tests/browser/
+
+# The explorer from a plain static server: http://127.0.0.1:8000/
+explorer: wasm-tools
+	cd $(WASM_DIR) && node scripts/build.mjs
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(WASM_DIR)/explorer 8000

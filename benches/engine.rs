@@ -23,8 +23,12 @@ use std::hint::black_box;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rbacgraph::load::Loader;
 use rbacgraph::model::Object;
-use rbacgraph::{Identity, RbacGraph, Request, WhoCanQuery};
+use rbacgraph::{AttackGraph, Identity, RbacGraph, Request, Target, WhoCanQuery};
 use reference::{Reference, World};
+
+// The allocator the `rbacgraph` binary uses, so load numbers match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The presets to run: all of them under `cargo bench`, `small` when the
 /// benchmark binary runs as a test.
@@ -217,6 +221,25 @@ fn bench_queries(c: &mut Criterion, cl: &Cluster) {
     group.finish();
 }
 
+/// Escalation paths: building the attack graph and every principal's
+/// shortest path to cluster-admin (`paths --all`). Kept to the presets
+/// where it finishes in a benchmark's time (see the README's Performance
+/// section for the larger ones).
+fn bench_paths(c: &mut Criterion, cl: &Cluster) {
+    if !matches!(cl.name, "small" | "medium") {
+        return;
+    }
+    let mut group = c.benchmark_group("paths");
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::new("all_to_cluster_admin", cl.name), |b| {
+        b.iter(|| {
+            let attack = AttackGraph::builder(&cl.graph).build();
+            black_box(attack.who_reaches(&Target::ClusterAdmin, 8).len())
+        })
+    });
+    group.finish();
+}
+
 fn scope(g: &RbacGraph, q: &Request) -> Option<rbacgraph::model::Scope> {
     match q {
         Request::Resource(r) => g.discovery().scope(&r.api_group, &r.resource),
@@ -229,6 +252,7 @@ fn bench(c: &mut Criterion) {
         let cl = cluster(preset);
         bench_load(c, &cl, preset);
         bench_queries(c, &cl);
+        bench_paths(c, &cl);
     }
 }
 

@@ -1,0 +1,389 @@
+
+// ---- results and errors ----------------------------------------------------
+
+/** Everything that can fail answers with a tagged result; nothing throws. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: RbacError };
+
+/** A failure, as data. `field` names the query field at fault. */
+export type RbacError =
+  | {
+      kind: "strict";
+      message: string;
+      /** The first problem's file, document and field. */
+      file: string;
+      document: number;
+      field?: string;
+      diagnostics: Diagnostic[];
+    }
+  | { kind: "unknownResource"; message: string; field: "resource"; name: string; suggestions: string[] }
+  | { kind: "invalid"; message: string; field: string; value: string; reason: string }
+  | { kind: "query"; message: string; field?: string }
+  | { kind: "other"; message: string };
+
+// ---- inputs -----------------------------------------------------------------
+
+export interface ManifestFile {
+  /** Shown in sources and diagnostics. */
+  name: string;
+  /** YAML or JSON. */
+  text: string;
+}
+
+export interface LoadOptions {
+  /** Namespace for namespaced objects that have none (default `default`). */
+  defaultNamespace?: string;
+  /** Any error diagnostic fails the load. */
+  strict?: boolean;
+  /** The name of the text in sources (`fromYaml`/`fromJson`). */
+  name?: string;
+}
+
+/** `VERB TYPE[.GROUP][/NAME]` as the CLI takes it. */
+interface RequestFields {
+  verb: string;
+  /** Plural, singular, kind or short name, optionally `.GROUP`; or a URL starting with `/`. */
+  resource: string;
+  subresource?: string;
+  name?: string;
+  /** Default `default`. */
+  namespace?: string;
+  allNamespaces?: boolean;
+}
+
+export interface WhoCanQuery extends RequestFields {
+  /** Concrete principals instead of bound subjects. */
+  expand?: boolean;
+}
+
+export interface CanIQuery extends RequestFields {
+  /** `system:serviceaccount:NS:NAME` for a service account. */
+  user: string;
+  /** Extra groups; the implicit ones are added. */
+  groups?: string[];
+}
+
+export interface RulesForQuery {
+  user: string;
+  groups?: string[];
+  /** Default `default`. */
+  namespace?: string;
+}
+
+export interface PathsQuery {
+  user?: string;
+  groups?: string[];
+  /** `cluster-admin` (default), `nodes`, `node:NAME`, `group:NAME` or a user name. */
+  to?: string;
+  all?: boolean;
+  blastRadius?: boolean;
+  /** Default 8. */
+  maxDepth?: number;
+  assumeLegacyTokens?: boolean;
+  eks?: boolean;
+}
+
+export interface AccessMatrixQuery {
+  /** Empty: any member of `groups`. */
+  user?: string;
+  groups?: string[];
+  /** `""`: cluster scope (namespaced types across all namespaces). */
+  namespace?: string;
+  verbs?: string[];
+}
+
+export interface RoleQuery {
+  kind: "Role" | "ClusterRole";
+  name: string;
+  /** Role only. */
+  namespace?: string;
+}
+
+export interface GraphViewFilter {
+  /** A node id: `User:alice`, `ClusterRole:view`, `RoleBinding:shop/web`, `Role:shop/r#0`, `Pod:shop/p`. */
+  around: string;
+  /** Default 2. */
+  depth?: number;
+  /** Default 150. */
+  maxNodes?: number;
+  /** Draw rules as nodes (default true). */
+  rules?: boolean;
+  /** Draw workloads (default true). */
+  workloads?: boolean;
+}
+
+// ---- answers (the CLI's `-o json` documents) ---------------------------------
+
+export interface Source {
+  file: string;
+  document: number;
+  item?: number;
+  line?: number;
+}
+
+export interface Diagnostic {
+  severity: "warning" | "error";
+  source: Source;
+  object?: string;
+  field?: string;
+  message: string;
+}
+
+export interface ObjectRef {
+  kind: string;
+  name: string;
+  namespace?: string;
+  source?: Source;
+}
+
+export interface SubjectRef {
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface PolicyRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceUrls?: string[];
+}
+
+interface DocumentHeader<K extends string> {
+  apiVersion: "rbacgraph/v1";
+  kind: K;
+}
+
+export interface LoadSummary {
+  files: number;
+  documents: number;
+  loaded: Record<string, number>;
+  skipped: Record<string, number>;
+  failed: number;
+  deprecated: Record<string, number>;
+}
+
+export interface GraphStats {
+  roles: number;
+  clusterRoles: number;
+  aggregatedClusterRoles: number;
+  roleBindings: number;
+  clusterRoleBindings: number;
+  danglingBindings: number;
+  subjects: number;
+  serviceAccounts: number;
+  workloads: number;
+  namespaces: number;
+  nodes: number;
+  edges: number;
+}
+
+export interface SummaryDocument extends DocumentHeader<"Summary"> {
+  load: LoadSummary;
+  graph: GraphStats;
+  diagnostics: Diagnostic[];
+}
+
+export interface Grant {
+  binding: ObjectRef;
+  role: ObjectRef;
+  rules: number[];
+  via?: SubjectRef;
+}
+
+export interface SubjectGrants extends SubjectRef {
+  /** Empty for `system:masters`. */
+  grants: Grant[];
+}
+
+export interface WhoCanDocument extends DocumentHeader<"WhoCan"> {
+  subjects: SubjectGrants[];
+  errors: string[];
+}
+
+export type Reason =
+  | { type: "privilegedGroup"; group: string }
+  | { type: "rule"; subject: SubjectRef; binding: ObjectRef; role: ObjectRef; ruleIndex: number; rule: PolicyRule };
+
+export type Mismatch =
+  | { part: "verb" | "apiGroup" | "subresource" | "resource" | "nonResourceUrl" | "wrongRequestType" }
+  | { part: "resourceNames"; allowed: string[] };
+
+export type MissReason =
+  | { reason: "missingRole" }
+  | { reason: "invalidRoleRef"; detail: string }
+  | { reason: "otherNamespace"; bindingNamespace: string; requestNamespace: string }
+  | { reason: "roleBindingScope"; bindingNamespace: string }
+  | { reason: "rule"; mismatch: Mismatch }
+  | { reason: "serviceAccountWithoutNamespace" };
+
+export type NearMiss = MissReason & {
+  binding: ObjectRef;
+  role: ObjectRef;
+  ruleIndex?: number;
+  message: string;
+};
+
+export interface AccessDecisionDocument extends DocumentHeader<"AccessDecision"> {
+  allowed: boolean;
+  reasons: Reason[];
+  whyNot: NearMiss[];
+  errors: string[];
+}
+
+interface Provenance {
+  subject: SubjectRef;
+  binding: ObjectRef;
+  role: ObjectRef;
+  ruleIndex: number;
+}
+
+export interface ResourceRule extends Provenance {
+  verbs: string[];
+  apiGroups: string[];
+  resources: string[];
+  resourceNames: string[];
+}
+
+export interface NonResourceRule extends Provenance {
+  verbs: string[];
+  nonResourceURLs: string[];
+}
+
+export interface RulesReviewDocument extends DocumentHeader<"RulesReview"> {
+  resourceRules: ResourceRule[];
+  nonResourceRules: NonResourceRule[];
+  errors: string[];
+}
+
+export type RequestAttributes =
+  | {
+      type: "resource";
+      verb: string;
+      apiGroup: string;
+      resource: string;
+      subresource: string;
+      name: string;
+      namespace: string;
+    }
+  | { type: "nonResource"; verb: string; path: string };
+
+export interface NodeRef {
+  kind: string;
+  name: string;
+  namespace?: string;
+  groups?: string[];
+  role?: ObjectRef;
+  source?: Source;
+}
+
+export type Evidence =
+  | { type: "permission"; request: RequestAttributes; reasons: Reason[] }
+  | {
+      type: "grantedRule";
+      request: RequestAttributes;
+      role?: ObjectRef;
+      namespace?: string;
+      ruleIndex?: number;
+      rule: PolicyRule;
+    }
+  | { type: "covered"; role: ObjectRef; namespace?: string; message: string }
+  | { type: "object"; object: ObjectRef; message: string }
+  | { type: "fact"; message: string };
+
+export interface AttackStep {
+  /** Technique id, e.g. `E02`. */
+  technique: string;
+  from: NodeRef;
+  to: NodeRef;
+  evidence: Evidence[];
+}
+
+export interface AttackPath {
+  source: NodeRef;
+  target: string;
+  steps: AttackStep[];
+}
+
+export interface TechniqueInfo {
+  /** As path steps name it, e.g. `E02`. */
+  id: string;
+  title: string;
+}
+
+export interface EscalationPathsDocument extends DocumentHeader<"EscalationPaths"> {
+  paths: AttackPath[];
+}
+
+export interface ResourceType {
+  group: string;
+  plural: string;
+  singular: string;
+  kind: string;
+  shortNames: string[];
+  scope: "Namespaced" | "Cluster";
+  custom: boolean;
+}
+
+export interface Identity {
+  name: string;
+  groups: string[];
+}
+
+export interface AccessRow {
+  /** `plural` or `plural.group`. */
+  resource: string;
+  group: string;
+  namespaced: boolean;
+  custom: boolean;
+  /** One entry per verb of the matrix. */
+  allowed: boolean[];
+}
+
+export interface AccessMatrix {
+  identity: Identity;
+  namespace: string;
+  verbs: string[];
+  rows: AccessRow[];
+}
+
+export interface RoleInfo extends ObjectRef {
+  /** Effective rules: `ruleIndex` in answers points here. */
+  rules: PolicyRule[];
+  aggregatedFrom: ObjectRef[];
+}
+
+export interface ViewNode {
+  id: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  /** A rule's text, or `missing`. */
+  label?: string;
+  /** The user name a User or ServiceAccount authenticates as. */
+  user?: string;
+  source?: Source;
+  depth: number;
+  degree: number;
+}
+
+export interface ViewEdge {
+  from: string;
+  to: string;
+  kind: "subjectOf" | "roleRef" | "rule" | "aggregatedInto" | "runsAs";
+}
+
+export interface GraphView {
+  center: string;
+  nodes: ViewNode[];
+  edges: ViewEdge[];
+  /** Neighbours of drawn nodes, within `depth`, that `maxNodes` left out. */
+  omitted: number;
+}
+
+export interface FoundNode {
+  id: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}

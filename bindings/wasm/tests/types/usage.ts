@@ -1,0 +1,96 @@
+// Type-checked (tsc --noEmit), never run: the generated declarations must
+// describe the API precisely enough for this code to compile, and to reject
+// the misuses marked @ts-expect-error.
+import {
+  RbacGraph,
+  lastPanic,
+  techniques,
+  version,
+  type AccessDecisionDocument,
+  type GraphView,
+  type RbacError,
+  type Result,
+  type WhoCanDocument,
+} from "../../pkg-node/rbacgraph_wasm.js";
+import initWeb, { RbacGraph as WebGraph } from "../../explorer/pkg/rbacgraph_wasm.js";
+
+function unwrap<T>(r: Result<T>): T {
+  if (r.ok) return r.value;
+  const e: RbacError = r.error;
+  switch (e.kind) {
+    case "strict":
+      throw new Error(`${e.file} document ${e.document}: ${e.diagnostics.length} problems`);
+    case "unknownResource":
+      throw new Error(`${e.field}: did you mean ${e.suggestions.join(", ")}`);
+    case "invalid":
+      throw new Error(`${e.field} = ${e.value}: ${e.reason}`);
+    case "query":
+      throw new Error(`${e.field ?? "query"}: ${e.message}`);
+    case "other":
+      throw new Error(e.message);
+  }
+}
+
+const graph: RbacGraph = unwrap(
+  RbacGraph.load([{ name: "a.yaml", text: "kind: Role" }], { defaultNamespace: "shop", strict: false }),
+);
+const fromYaml: RbacGraph = unwrap(RbacGraph.fromYaml("kind: Role"));
+const fromJson: RbacGraph = unwrap(RbacGraph.fromJson("{}", { name: "dump.json" }));
+
+const who: WhoCanDocument = unwrap(graph.whoCan({ verb: "get", resource: "secrets", namespace: "shop", expand: true }));
+const subjects: string[] = who.subjects.map((s) => `${s.kind} ${s.name} via ${s.grants.map((g) => g.binding.name).join()}`);
+
+const decision: AccessDecisionDocument = unwrap(
+  graph.canI({ user: "bob", groups: ["dev"], verb: "get", resource: "pods", subresource: "log", namespace: "shop" }),
+);
+for (const reason of decision.reasons) {
+  if (reason.type === "rule") console.log(reason.binding.source?.file, reason.rule.verbs, reason.ruleIndex);
+  else console.log(reason.group);
+}
+for (const miss of decision.whyNot) {
+  if (miss.reason === "rule" && miss.mismatch.part === "resourceNames") console.log(miss.mismatch.allowed);
+  if (miss.reason === "otherNamespace") console.log(miss.bindingNamespace, miss.requestNamespace);
+}
+
+const rules = unwrap(graph.rulesFor({ user: "bob", namespace: "shop" }));
+console.log(rules.resourceRules.map((r) => r.resources), rules.nonResourceRules.map((r) => r.nonResourceURLs));
+
+const paths = unwrap(graph.paths({ user: "system:serviceaccount:ci:deployer", to: "cluster-admin", maxDepth: 4 }));
+for (const p of paths.paths) {
+  for (const step of p.steps) {
+    for (const e of step.evidence) if (e.type === "permission" && e.request.type === "resource") console.log(e.request.resource);
+  }
+}
+
+const summary = graph.summary();
+const counts: number = Object.values(summary.load.loaded).reduce((a, b) => a + b, 0) + graph.stats().edges;
+const warnings = summary.diagnostics.filter((d) => d.severity === "warning").map((d) => `${d.source.file}:${d.source.line ?? 0} ${d.field ?? ""}`);
+
+const view: GraphView = unwrap(graph.graphView({ around: "ClusterRole:view", depth: 2, maxNodes: 100, rules: false }));
+const kinds: string[] = view.edges.map((e) => e.kind);
+const matrix = unwrap(graph.accessMatrix({ user: "bob", namespace: "shop", verbs: ["get"] }));
+const cell: boolean | undefined = matrix.rows[0]?.allowed[0];
+const role = unwrap(graph.role({ kind: "ClusterRole", name: "view" }));
+const found: string[] = graph.findNodes("view", 5).map((n) => n.id);
+const types: string[] = graph.resourceTypes().filter((t) => t.scope === "Cluster").map((t) => t.plural);
+const names: string[] = [...graph.namespaces(), ...graph.subjects().map((s) => s.name), version(), lastPanic(), ...techniques().map((t) => `${t.id} ${t.title}`)];
+console.log(subjects, counts, warnings, kinds, cell, role.rules.length, found, types, names, fromYaml, fromJson);
+
+// @ts-expect-error: `verb` is required
+graph.whoCan({ resource: "pods" });
+// @ts-expect-error: groups are strings
+graph.canI({ user: "a", groups: [1], verb: "get", resource: "pods" });
+// @ts-expect-error: a result must be narrowed before use
+graph.whoCan({ verb: "get", resource: "pods" }).value.subjects;
+// @ts-expect-error: edge kinds are a closed set
+const wrong: GraphView["edges"][number]["kind"] = "escalation";
+console.log(wrong);
+
+// The web build has the same class, after its async initialisation.
+async function web(): Promise<boolean> {
+  await initWeb();
+  const r = WebGraph.fromYaml("kind: Role");
+  return r.ok && r.value.stats().roles === 0;
+}
+void web();
+graph.free();
