@@ -39,8 +39,18 @@ pub fn covers(owner: &[PolicyRule], servant: &[PolicyRule]) -> (bool, Vec<Policy
     (missing.is_empty(), missing)
 }
 
-/// Atoms of a rule. See: `policy_comparator.go :: BreakdownRule`.
-fn breakdown(rule: &PolicyRule) -> Vec<PolicyRule> {
+/// The atoms of a rule: one (group, resource, verb[, name]) or (URL, verb)
+/// each, as the storage's cover check compares them.
+/// See: `policy_comparator.go :: BreakdownRule`.
+///
+/// ```
+/// use rbacgraph::PolicyRule;
+/// use rbacgraph::query::escalation::breakdown;
+/// let atoms = breakdown(&PolicyRule::resource(["get", "list"], [""], ["pods"]));
+/// assert_eq!(atoms.len(), 2);
+/// assert_eq!(atoms[0], PolicyRule::resource(["get"], [""], ["pods"]));
+/// ```
+pub fn breakdown(rule: &PolicyRule) -> Vec<PolicyRule> {
     let mut out = Vec::new();
     for group in &rule.api_groups {
         for resource in &rule.resources {
@@ -72,7 +82,7 @@ fn has(list: &[String], item: &str) -> bool {
 }
 
 /// Whether one owner rule covers one atom. See: `policy_comparator.go :: ruleCovers`.
-fn rule_covers(owner: &PolicyRule, atom: &PolicyRule) -> bool {
+pub(crate) fn rule_covers(owner: &PolicyRule, atom: &PolicyRule) -> bool {
     let verbs = atom
         .verbs
         .iter()

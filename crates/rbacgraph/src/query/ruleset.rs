@@ -19,7 +19,6 @@ use super::rules_for::EffectiveRule;
 use crate::discovery::Discovery;
 use crate::graph::{BindingId, RbacGraph, RoleId};
 use crate::model::{BindingKind, PolicyRule, Scope, SubjectKind};
-use crate::query::escalation::covers;
 use crate::request::Identity;
 
 /// One rule a principal holds and the scope it holds it in.
@@ -166,49 +165,11 @@ impl RbacGraph {
     }
 }
 
-/// Breaks a rule into atoms: one per (API group, resource, verb[, resource
-/// name]) and one per (URL, verb). A rule without groups or without
-/// resources has no resource atoms.
-///
-/// See: `policy_comparator.go :: BreakdownRule`.
-///
-/// ```
-/// use rbacgraph::PolicyRule;
-/// use rbacgraph::query::ruleset::breakdown;
-/// let atoms = breakdown(&PolicyRule::resource(["get", "list"], [""], ["pods", "secrets"]));
-/// assert_eq!(atoms.len(), 4);
-/// assert_eq!(atoms[0], PolicyRule::resource(["get"], [""], ["pods"]));
-/// ```
-pub fn breakdown(rule: &PolicyRule) -> Vec<PolicyRule> {
-    let mut out = Vec::new();
-    for group in &rule.api_groups {
-        for resource in &rule.resources {
-            for verb in &rule.verbs {
-                let atom =
-                    PolicyRule::resource([verb.as_str()], [group.as_str()], [resource.as_str()]);
-                if rule.resource_names.is_empty() {
-                    out.push(atom);
-                } else {
-                    out.extend(
-                        rule.resource_names
-                            .iter()
-                            .map(|n| atom.clone().with_names([n.as_str()])),
-                    );
-                }
-            }
-        }
-    }
-    for url in &rule.non_resource_urls {
-        for verb in &rule.verbs {
-            out.push(PolicyRule::non_resource([verb.as_str()], [url.as_str()]));
-        }
-    }
-    out
-}
+pub use super::escalation::breakdown;
 
 /// Whether one rule covers an atom (the storage's single-rule cover).
 pub(crate) fn rule_covers_atom(owner: &PolicyRule, atom: &PolicyRule) -> bool {
-    covers(std::slice::from_ref(owner), std::slice::from_ref(atom)).0
+    super::escalation::rule_covers(owner, atom)
 }
 
 /// Whether some rule of `owners` covers the atom.
