@@ -394,6 +394,7 @@ pub fn describe(rule: &PolicyRule) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::escalation::covers;
 
     #[test]
     fn compact_merges_groups_and_names_only_when_everything_else_matches() {
