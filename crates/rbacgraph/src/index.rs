@@ -27,8 +27,8 @@ pub(crate) struct QueryIndex {
     non_resource: Vec<RuleRef>,
     /// ClusterRoleBindings by the role they resolve to, in load order.
     cluster_bindings_by_role: HashMap<RoleId, Vec<BindingId>>,
-    /// RoleBindings by (role, namespace), in load order.
-    role_bindings_by_role_ns: HashMap<(RoleId, String), Vec<BindingId>>,
+    /// RoleBindings by role, then namespace, in load order.
+    role_bindings_by_role_ns: HashMap<RoleId, HashMap<String, Vec<BindingId>>>,
     /// RoleBindings by role, in load order (all-namespaces mode).
     role_bindings_by_role: HashMap<RoleId, Vec<BindingId>>,
     /// ClusterRoleBindings whose role does not resolve.
@@ -88,7 +88,9 @@ impl QueryIndex {
                         .push(id);
                     index
                         .role_bindings_by_role_ns
-                        .entry((*role, ns))
+                        .entry(*role)
+                        .or_default()
+                        .entry(ns)
                         .or_default()
                         .push(id);
                 }
@@ -166,11 +168,9 @@ impl QueryIndex {
 
     /// RoleBindings of a role in one namespace.
     pub(crate) fn role_bindings_of_in(&self, role: RoleId, namespace: &str) -> &[BindingId] {
-        // The key owns its namespace; look up without allocating per call
-        // would need a borrowed key type, which HashMap<(RoleId, String)>
-        // cannot offer, so allocate once here.
         self.role_bindings_by_role_ns
-            .get(&(role, namespace.to_string()))
+            .get(&role)
+            .and_then(|by_ns| by_ns.get(namespace))
             .map_or(&[], Vec::as_slice)
     }
 

@@ -5,10 +5,10 @@ use foldhash::{HashMap, HashMapExt};
 use serde::Serialize;
 
 use super::{ObjectRef, SubjectRef};
-use crate::graph::{BindingId, RbacGraph, RoleId, SubjectKey};
+use crate::graph::{BindingId, RbacGraph, RoleId};
 use crate::index::RuleRef;
 use crate::matching::rule_allows;
-use crate::model::{Scope, Subject, SubjectKind};
+use crate::model::{Scope, Subject};
 use crate::request::{Request, SYSTEM_MASTERS};
 
 /// A who-can question.
@@ -354,21 +354,5 @@ impl RbacGraph {
                 })
             })
             .collect()
-    }
-
-    /// The subject key of a principal (for graph lookups).
-    pub fn principal_key(principal: &SubjectRef) -> SubjectKey {
-        match &principal.namespace {
-            Some(ns) => SubjectKey {
-                kind: SubjectKind::ServiceAccount,
-                name: principal.name.clone(),
-                namespace: ns.clone(),
-            },
-            None => SubjectKey {
-                kind: SubjectKind::parse(&principal.kind),
-                name: principal.name.clone(),
-                namespace: String::new(),
-            },
-        }
     }
 }
