@@ -64,7 +64,7 @@ export function ruleText(rule) {
     parts.push(`${rule.resources.join(", ")} (${groups.join(", ")})`);
   }
   if (rule.resourceNames?.length) parts.push(`names ${rule.resourceNames.join(", ")}`);
-  const urls = rule.nonResourceUrls ?? rule.nonResourceURLs;
+  const urls = rule.nonResourceURLs;
   if (urls?.length) parts.push(urls.join(", "));
   return parts.join(" ");
 }

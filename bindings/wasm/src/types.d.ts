@@ -146,7 +146,7 @@ export interface PolicyRule {
   apiGroups?: string[];
   resources?: string[];
   resourceNames?: string[];
-  nonResourceUrls?: string[];
+  nonResourceURLs?: string[];
 }
 
 interface DocumentHeader<K extends string> {

@@ -72,8 +72,9 @@ pub struct PolicyRule {
     /// Object names; empty means any name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resource_names: Vec<String>,
-    /// Non-resource URL paths; a trailing `*` is a prefix match.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Non-resource URL paths; a trailing `*` is a prefix match. Serialized
+    /// with Kubernetes' spelling, `nonResourceURLs`.
+    #[serde(rename = "nonResourceURLs", skip_serializing_if = "Vec::is_empty")]
     pub non_resource_urls: Vec<String>,
 }
 

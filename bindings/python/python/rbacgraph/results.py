@@ -195,7 +195,7 @@ class PolicyRule(_Result):
 
     @classmethod
     def from_dict(cls, d: Dto) -> PolicyRule:
-        urls = d.get("nonResourceURLs", d.get("nonResourceUrls"))
+        urls = d.get("nonResourceURLs")
         return cls(
             _strs(d, "verbs"),
             _strs(d, "apiGroups"),
