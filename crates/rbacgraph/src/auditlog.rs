@@ -606,15 +606,18 @@ fn parse_resource_path(path: &str) -> Option<PathInfo> {
             return None;
         }
         no_subresource = rest.first().map(String::as_str) == Some("proxy");
-        rest = &rest[1..];
+        rest = rest.get(1..).unwrap_or_default();
     }
     let mut namespace = String::new();
     if rest.first().map(String::as_str) == Some("namespaces")
         && let Some(ns) = rest.get(1)
     {
         namespace = ns.clone();
-        if rest.len() > 2 && !matches!(rest[2].as_str(), "status" | "finalize") {
-            rest = &rest[2..];
+        if rest
+            .get(2)
+            .is_some_and(|s| !matches!(s.as_str(), "status" | "finalize"))
+        {
+            rest = rest.get(2..).unwrap_or_default();
         }
     }
     let resource = rest.first()?.clone();
@@ -710,20 +713,21 @@ fn query_decode(s: &str) -> String {
 }
 
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+    let mut rest = s.as_bytes();
+    let mut out = Vec::with_capacity(rest.len());
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%'
+            && let Some((hex, after)) = tail.split_at_checked(2)
+            && let Some(b) = std::str::from_utf8(hex)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            rest = after;
+            continue;
         }
-        out.push(bytes[i]);
-        i += 1;
+        out.push(byte);
+        rest = tail;
     }
     String::from_utf8_lossy(&out).into_owned()
 }

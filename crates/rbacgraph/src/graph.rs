@@ -396,14 +396,19 @@ impl RbacGraph {
     /// See: `pkg/controller/clusterroleaggregation/clusterroleaggregation_controller.go
     /// :: syncClusterRole` (rbac-semantics.md §5).
     fn aggregate(&mut self) {
-        let mut cluster_roles: Vec<usize> = (0..self.roles.len())
-            .filter(|&i| self.roles[i].kind == RoleKind::ClusterRole)
+        let mut cluster_roles: Vec<usize> = self
+            .roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.kind == RoleKind::ClusterRole)
+            .map(|(i, _)| i)
             .collect();
-        cluster_roles.sort_by(|&a, &b| self.roles[a].name.cmp(&self.roles[b].name));
+        let name = |i: usize| self.roles.get(i).map(|r| r.name.as_str());
+        cluster_roles.sort_by(|&a, &b| name(a).cmp(&name(b)));
         let aggregated: Vec<usize> = cluster_roles
             .iter()
             .copied()
-            .filter(|&i| self.roles[i].aggregation.is_some())
+            .filter(|&i| self.roles.get(i).is_some_and(|r| r.aggregation.is_some()))
             .collect();
         if aggregated.is_empty() {
             return;
@@ -412,12 +417,14 @@ impl RbacGraph {
         let selected: Vec<Vec<usize>> = aggregated
             .iter()
             .map(|&a| {
-                let role = &self.roles[a];
                 let mut picks = Vec::new();
+                let Some(role) = self.roles.get(a) else {
+                    return picks;
+                };
                 for selector in role.aggregation.iter().flatten() {
                     for &c in &cluster_roles {
-                        let candidate = &self.roles[c];
-                        if candidate.name != role.name
+                        if let Some(candidate) = self.roles.get(c)
+                            && candidate.name != role.name
                             && selector_matches(selector, &candidate.labels)
                         {
                             picks.push(c);
@@ -428,21 +435,24 @@ impl RbacGraph {
             })
             .collect();
         for (&a, picks) in aggregated.iter().zip(&selected) {
+            let Some(&into) = self.role_nodes.get(a) else {
+                continue;
+            };
             let mut seen = HashSet::new();
             for &c in picks {
-                if seen.insert(c) {
-                    self.graph.add_edge(
-                        self.role_nodes[c],
-                        self.role_nodes[a],
-                        GraphEdge::AggregatedInto,
-                    );
+                if seen.insert(c)
+                    && let Some(&from) = self.role_nodes.get(c)
+                {
+                    self.graph.add_edge(from, into, GraphEdge::AggregatedInto);
                 }
             }
         }
         let mut current: Vec<Vec<PolicyRule>> =
             self.roles.iter().map(|r| r.rules.clone()).collect();
         for &a in &aggregated {
-            current[a].clear();
+            if let Some(rules) = current.get_mut(a) {
+                rules.clear();
+            }
         }
         // Settle aggregated roles in dependency order (strongly connected
         // components, dependencies first), so each role is computed once from
@@ -456,8 +466,10 @@ impl RbacGraph {
         let dep_nodes: Vec<_> = (0..aggregated.len()).map(|i| deps.add_node(i)).collect();
         for (i, picks) in selected.iter().enumerate() {
             for c in picks {
-                if let Some(&j) = position.get(c) {
-                    deps.update_edge(dep_nodes[i], dep_nodes[j], ());
+                if let Some(&j) = position.get(c)
+                    && let (Some(&from), Some(&to)) = (dep_nodes.get(i), dep_nodes.get(j))
+                {
+                    deps.update_edge(from, to, ());
                 }
             }
         }
@@ -477,18 +489,20 @@ impl RbacGraph {
             for _ in 0..passes {
                 let mut grew = false;
                 for &i in &members {
+                    let (Some(picks), Some(&a)) = (selected.get(i), aggregated.get(i)) else {
+                        continue;
+                    };
                     let mut seen: HashSet<&PolicyRule> = HashSet::new();
                     let mut rules = Vec::new();
-                    for &c in &selected[i] {
-                        for rule in &current[c] {
-                            if seen.insert(rule) {
-                                rules.push(rule.clone());
-                            }
+                    for rule in picks.iter().filter_map(|&c| current.get(c)).flatten() {
+                        if seen.insert(rule) {
+                            rules.push(rule.clone());
                         }
                     }
-                    let a = aggregated[i];
-                    grew |= rules.len() != current[a].len();
-                    current[a] = rules;
+                    if let Some(slot) = current.get_mut(a) {
+                        grew |= rules.len() != slot.len();
+                        *slot = rules;
+                    }
                 }
                 if !grew {
                     break;
@@ -496,7 +510,9 @@ impl RbacGraph {
             }
         }
         for &a in &aggregated {
-            self.roles[a].rules = std::mem::take(&mut current[a]);
+            if let (Some(role), Some(rules)) = (self.roles.get_mut(a), current.get_mut(a)) {
+                role.rules = std::mem::take(rules);
+            }
         }
     }
 
@@ -567,17 +583,19 @@ impl RbacGraph {
         self.resolution = resolution;
 
         for i in 0..self.bindings.len() {
+            let Some(binding) = self.bindings.get(i) else {
+                continue;
+            };
+            let (kind, ns) = (binding.kind, binding.namespace.clone().unwrap_or_default());
+            let subjects = binding.subjects.clone();
             let id = BindingId(i as u32);
             let node = self.graph.add_node(GraphNode::Binding(id));
             self.binding_nodes.push(node);
-            if let RoleResolution::Resolved { role } = self.resolution[i] {
-                self.graph
-                    .add_edge(node, self.role_nodes[role.0 as usize], GraphEdge::RoleRef);
+            if let Some(RoleResolution::Resolved { role }) = self.resolution.get(i)
+                && let Some(&role_node) = self.role_nodes.get(role.0 as usize)
+            {
+                self.graph.add_edge(node, role_node, GraphEdge::RoleRef);
             }
-            let (kind, ns) = (
-                self.bindings[i].kind,
-                self.bindings[i].namespace.clone().unwrap_or_default(),
-            );
             match kind {
                 BindingKind::ClusterRoleBinding => self.cluster_bindings.push(id),
                 BindingKind::RoleBinding => self
@@ -586,7 +604,6 @@ impl RbacGraph {
                     .or_default()
                     .push(id),
             }
-            let subjects = self.bindings[i].subjects.clone();
             for (index, s) in subjects.into_iter().enumerate() {
                 let Some(key) = subject_key(&s, kind, &ns) else {
                     continue;
@@ -604,22 +621,28 @@ impl RbacGraph {
     }
 
     fn index_workloads(&mut self) {
-        for i in 0..self.service_accounts.len() {
-            let sa = &self.service_accounts[i];
-            let key = SubjectKey {
+        let accounts: Vec<SubjectKey> = self
+            .service_accounts
+            .iter()
+            .map(|sa| SubjectKey {
                 kind: SubjectKind::ServiceAccount,
                 name: sa.name.clone(),
                 namespace: sa.namespace.clone(),
-            };
+            })
+            .collect();
+        for key in accounts {
             self.subject_node(key);
         }
-        for i in 0..self.workloads.len() {
-            let w = &self.workloads[i];
-            let key = SubjectKey {
+        let runs_as: Vec<SubjectKey> = self
+            .workloads
+            .iter()
+            .map(|w| SubjectKey {
                 kind: SubjectKind::ServiceAccount,
                 name: w.pod.service_account.clone(),
                 namespace: w.namespace.clone(),
-            };
+            })
+            .collect();
+        for (i, key) in runs_as.into_iter().enumerate() {
             let node = self
                 .graph
                 .add_node(GraphNode::Workload(WorkloadId(i as u32)));

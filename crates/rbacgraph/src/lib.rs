@@ -6,6 +6,8 @@
 pub mod auditlog;
 pub mod discovery;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 mod index;
 pub mod load;

@@ -199,7 +199,10 @@ impl Loader {
                         file: file.clone(),
                         document,
                         item: None,
-                        line: Some(line_of(text, offset + leading_ws(&text[offset..]))),
+                        line: Some(line_of(
+                            text,
+                            offset + leading_ws(text.get(offset..).unwrap_or_default()),
+                        )),
                     };
                     self.json_value(value, source);
                     document += 1;
@@ -368,12 +371,12 @@ impl Loader {
     fn load_yaml_bytes(&mut self, file: &Arc<str>, bytes: &[u8]) {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         for (document, (line, range)) in split_yaml_ranges(bytes).into_iter().enumerate() {
-            let doc = &bytes[range.clone()];
+            let doc = bytes.get(range.clone()).unwrap_or_default();
             match std::str::from_utf8(doc) {
                 Ok(text) => self.yaml_document(file, document, line, text),
                 Err(e) => {
                     self.summary.documents += 1;
-                    let valid = &doc[..e.valid_up_to()];
+                    let valid = doc.get(..e.valid_up_to()).unwrap_or_default();
                     let bad_line = line + valid.iter().filter(|&&b| b == b'\n').count();
                     let source = Source {
                         file: file.clone(),
@@ -748,7 +751,7 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 pub(crate) fn split_yaml(text: &str) -> Vec<(usize, &str)> {
     split_yaml_ranges(text.as_bytes())
         .into_iter()
-        .map(|(line, range)| (line, &text[range]))
+        .filter_map(|(line, range)| Some((line, text.get(range)?)))
         .collect()
 }
 
@@ -783,7 +786,7 @@ fn split_yaml_ranges(bytes: &[u8]) -> Vec<(usize, Range<usize>)> {
 }
 
 fn push_doc(docs: &mut Vec<(usize, Range<usize>)>, bytes: &[u8], line: usize, range: Range<usize>) {
-    let doc = String::from_utf8_lossy(&bytes[range.clone()]);
+    let doc = String::from_utf8_lossy(bytes.get(range.clone()).unwrap_or_default());
     let has_content = doc.lines().any(|l| {
         let t = l.trim();
         !(t.is_empty() || t.starts_with('#') || t.starts_with('%') || t == "---")
@@ -822,14 +825,14 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
     let first = strip_position(first);
     // Drop advice addressed to users of the parser library, not of rbacgraph.
     match first.find(", set DuplicateKeyPolicy") {
-        Some(i) => first[..i].to_string(),
+        Some(i) => first.get(..i).unwrap_or(&first).to_string(),
         None => first,
     }
 }
 
 fn strip_position(msg: &str) -> String {
     match msg.find(" at line ") {
-        Some(i) => msg[..i].to_string(),
+        Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
         None => msg.to_string(),
     }
 }
@@ -839,7 +842,9 @@ fn leading_ws(s: &str) -> usize {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
+    text.as_bytes()
+        .get(..offset)
+        .unwrap_or(text.as_bytes())
         .iter()
         .filter(|&&b| b == b'\n')
         .count()

@@ -652,8 +652,13 @@ fn principal_diff(
     old: &[Held],
     new: &[Held],
 ) -> Option<PrincipalDiff> {
-    let cluster =
-        |h: &[Held]| -> Vec<usize> { (0..h.len()).filter(|&i| h[i].namespace.is_none()).collect() };
+    let cluster = |h: &[Held]| -> Vec<usize> {
+        h.iter()
+            .enumerate()
+            .filter(|(_, x)| x.namespace.is_none())
+            .map(|(i, _)| i)
+            .collect()
+    };
     let by_ns = |h: &[Held]| -> BTreeMap<String, Vec<usize>> {
         let mut m: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, x) in h.iter().enumerate() {
@@ -770,8 +775,11 @@ fn group_changes(
     type Group = (Vec<PolicyRule>, BTreeMap<CauseKey, BTreeSet<usize>>);
     let mut groups: BTreeMap<Vec<CauseKey>, Group> = BTreeMap::new();
     for atom in atoms {
-        let mut causes: Vec<usize> = (0..grants.len())
-            .filter(|&i| super::ruleset::rule_covers_atom(&grants[i].rule, &atom))
+        let mut causes: Vec<usize> = grants
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| super::ruleset::rule_covers_atom(&g.rule, &atom))
+            .map(|(i, _)| i)
             .collect();
         if drop_group_changes {
             // A change that comes only through implicit groups is the
@@ -779,24 +787,34 @@ fn group_changes(
             // principal's own bindings is reported with those alone.
             let (via_groups, own): (Vec<usize>, Vec<usize>) = causes
                 .iter()
-                .partition(|&&i| graph.held_via_group(grants[i]));
-            inherits.extend(via_groups.iter().map(|&i| graph.held_subject(grants[i])));
+                .partition(|&&i| grants.get(i).is_some_and(|&g| graph.held_via_group(g)));
+            inherits.extend(
+                via_groups
+                    .iter()
+                    .filter_map(|&i| grants.get(i))
+                    .map(|&g| graph.held_subject(g)),
+            );
             if own.is_empty() {
                 continue;
             }
             causes = own;
         }
-        let mut key: Vec<CauseKey> = causes.iter().map(|&i| keys[i].clone()).collect();
+        let mut key: Vec<CauseKey> = causes
+            .iter()
+            .filter_map(|&i| keys.get(i).cloned())
+            .collect();
         key.sort();
         key.dedup();
         let entry = groups.entry(key).or_default();
         entry.0.push(atom);
         for &i in &causes {
-            entry
-                .1
-                .entry(keys[i].clone())
-                .or_default()
-                .insert(grants[i].rule_index);
+            if let (Some(key), Some(grant)) = (keys.get(i), grants.get(i)) {
+                entry
+                    .1
+                    .entry(key.clone())
+                    .or_default()
+                    .insert(grant.rule_index);
+            }
         }
     }
     let mut out: Vec<RuleChange> = groups
