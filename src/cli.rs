@@ -61,10 +61,16 @@ pub enum Format {
     Dot,
     /// Markdown for a pull-request comment (`diff` only)
     Markdown,
+    /// SARIF 2.1.0 for code-scanning services (`audit` only)
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Hardening audit: CIS 5.1.1-5.1.13, API exposure, dangling and unused RBAC, default
+    /// service accounts and, with --target-version, upgrade readiness; most severe first
+    /// (exit 0; 1 with --fail-on when a finding is at or above it; 2 error)
+    Audit(AuditArgs),
     /// Is a request allowed? Prints yes or no (exit 0 yes, 1 no, 2 error)
     #[command(name = "can-i")]
     CanI(CanIArgs),
@@ -184,6 +190,39 @@ pub struct WhoCanArgs {
     /// instead of subjects as bound
     #[arg(long)]
     pub expand: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Check upgrade readiness for this Kubernetes version (1.NN): removed and deprecated
+    /// apiVersions, rules granting removed resources, legacy token Secrets
+    #[arg(long, value_name = "1.NN")]
+    pub target_version: Option<String>,
+
+    /// Suppressions (YAML: `ignore: [{id, subject, object, reason}]`, globs allowed);
+    /// suppressed findings are counted and listed, not dropped
+    #[arg(long, value_name = "FILE")]
+    pub ignore: Option<PathBuf>,
+
+    /// Exit 1 when a finding is at or above this severity
+    #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on: Option<String>,
+
+    /// Rank by the permission alone, without building the attack graph (faster)
+    #[arg(long)]
+    pub no_paths: bool,
+
+    /// The most steps an escalation path may have
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_depth: usize,
+
+    /// Every ServiceAccount has a legacy token Secret (see paths --help)
+    #[arg(long)]
+    pub assume_legacy_tokens: bool,
+
+    /// The cluster is EKS (see paths --help)
+    #[arg(long)]
+    pub eks: bool,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         && matches!(
             cli.command,
             Command::CanI(_)
+                | Command::Audit(_)
                 | Command::WhoCan(_)
                 | Command::Summary
                 | Command::Diff(_)
@@ -69,7 +70,12 @@ fn main() -> ExitCode {
         eprintln!("error: -o markdown is only for `diff`; use table, json or yaml");
         return ExitCode::from(2);
     }
+    if cli.global.output == cli::Format::Sarif && !matches!(cli.command, Command::Audit(_)) {
+        eprintln!("error: -o sarif is only for `audit`; use table, json or yaml");
+        return ExitCode::from(2);
+    }
     let result = match &cli.command {
+        Command::Audit(args) => cmd::audit::run(&cli.global, args),
         Command::CanI(args) => cmd::can_i::run(&cli.global, args),
         Command::Paths(args) => cmd::paths::run(&cli.global, args),
         Command::Export(args) => cmd::export::run(&cli.global, args),

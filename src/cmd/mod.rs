@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod can_i;
 pub mod diff;
 pub mod export;

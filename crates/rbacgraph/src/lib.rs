@@ -21,6 +21,7 @@ pub mod target;
 pub use error::{Diagnostic, Error, Result, Severity};
 pub use graph::{BindingId, GraphBuilder, RbacGraph, RoleId, SubjectKey};
 pub use model::{Binding, Object, PolicyRule, Role, Source, Subject};
+pub use query::audit::{Audit, AuditReport, Finding};
 pub use query::authorize::{Decision, NearMiss, Reason};
 pub use query::escalation::{WriteCheck, WriteOp, covers};
 pub use query::paths::{AttackGraph, AttackPath, Target, Technique};

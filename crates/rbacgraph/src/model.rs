@@ -624,3 +624,31 @@ pub(crate) fn describe(kind: &str, namespace: Option<&str>, name: &str) -> Strin
         _ => format!("{kind} {name}"),
     }
 }
+
+/// An object read with a pre-release (`alpha`, `beta`) or `extensions/`
+/// apiVersion, of any kind (also kinds the loader otherwise skips): what
+/// upgrade-readiness checks compare with the Kubernetes deprecation guide.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionedObject {
+    /// `apiVersion` as written.
+    pub api_version: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace as written (`None` when absent).
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Where it was read from.
+    pub source: Source,
+}
+
+impl VersionedObject {
+    /// Whether an apiVersion is pre-release or in the retired `extensions`
+    /// group: every version the deprecation guide lists as removed is one.
+    pub fn is_prerelease(api_version: &str) -> bool {
+        api_version.contains("alpha")
+            || api_version.contains("beta")
+            || api_version.starts_with("extensions/")
+    }
+}

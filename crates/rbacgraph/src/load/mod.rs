@@ -36,6 +36,10 @@ pub struct LoadSummary {
     pub failed: usize,
     /// Objects written with a deprecated apiVersion, by `apiVersion kind`.
     pub deprecated: BTreeMap<String, usize>,
+    /// Every object (of any kind, skipped ones too) written with a
+    /// pre-release or `extensions/` apiVersion, for upgrade checks.
+    #[serde(skip)]
+    pub prerelease: Vec<crate::model::VersionedObject>,
 }
 
 impl LoadSummary {
@@ -345,6 +349,7 @@ impl Loader {
         s.files += o.files;
         s.documents += o.documents;
         s.failed += o.failed;
+        s.prerelease.extend(o.prerelease);
         for (mine, theirs) in [
             (&mut s.loaded, o.loaded),
             (&mut s.skipped, o.skipped),
@@ -504,6 +509,20 @@ impl Loader {
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default();
         if !self.known_kind(kind, &source) {
+            let field = |v: Option<&serde_json::Value>, key: &str| {
+                v.and_then(|m| m.get(key))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let metadata = value.get("metadata");
+            self.note_version(
+                &field(Some(value), "apiVersion"),
+                kind,
+                &field(metadata, "namespace"),
+                &field(metadata, "name"),
+                &source,
+            );
             return;
         }
         match RawObject::deserialize(value) {
@@ -537,6 +556,28 @@ impl Loader {
         true
     }
 
+    /// Records an object written with a pre-release apiVersion (cheap for
+    /// the rest: one string scan).
+    fn note_version(
+        &mut self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        source: &Source,
+    ) {
+        if kind.is_empty() || !crate::model::VersionedObject::is_prerelease(api_version) {
+            return;
+        }
+        self.summary.prerelease.push(crate::model::VersionedObject {
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            namespace: (!namespace.is_empty()).then(|| namespace.to_string()),
+            name: name.to_string(),
+            source: source.clone(),
+        });
+    }
+
     /// Reports an object whose fields do not decode.
     fn decode_failed(
         &mut self,
@@ -568,6 +609,13 @@ impl Loader {
     /// Validates and converts a decoded object of any kind.
     fn accept(&mut self, raw: RawObject, source: Source) {
         let kind = raw.kind.clone();
+        self.note_version(
+            &raw.api_version,
+            &kind,
+            &raw.metadata.namespace,
+            &raw.metadata.name,
+            &source,
+        );
         if !self.known_kind(&kind, &source) {
             return;
         }

@@ -1,6 +1,8 @@
 //! Queries over an [`RbacGraph`]: authorize (can-i), who-can, rules-for
-//! (can-i --list) and the RBAC storage's escalation checks.
+//! (can-i --list), the RBAC storage's escalation checks, escalation paths,
+//! permission diffs, audit-log usage and the hardening audit.
 
+pub mod audit;
 pub mod authorize;
 pub mod diff;
 pub mod escalation;
