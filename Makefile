@@ -5,10 +5,10 @@ RBACGRAPH := $(CARGO) run --quiet --bin rbacgraph --
 
 .PHONY: demo test lint unit bench doc perf test-python test-wasm wasm-tools chromium explorer
 
-# The main job on the bundled demo cluster: what was loaded, who can read
-# secrets in the shop namespace, and whether the CI deployer can create pods there (and why).
+# The main job on the bundled demo cluster: the audit (what to fix first), who can read
+# secrets in the shop namespace, whether the CI deployer can create pods there (and why), and its path to the nodes.
 demo:
-	$(RBACGRAPH) -f $(DEMO) summary
+	$(RBACGRAPH) -f $(DEMO) audit
 	$(RBACGRAPH) -f $(DEMO) who-can get secrets -n shop
 	-$(RBACGRAPH) -f $(DEMO) can-i create pods -n shop --as system:serviceaccount:ci:deployer --explain
 	-$(RBACGRAPH) -f $(DEMO) paths --as system:serviceaccount:ci:deployer --to nodes
