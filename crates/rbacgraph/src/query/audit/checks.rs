@@ -2,7 +2,7 @@
 //! query ([`RbacGraph::who_can`]); the others read roles, bindings and
 //! workloads.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::controls::Control;
 use super::defaults::Defaults;
@@ -21,7 +21,15 @@ pub(crate) const AUTHENTICATED: &str = "system:authenticated";
 /// Runs every CIS and seed control.
 pub(crate) fn run(graph: &RbacGraph, defaults: &Defaults) -> Vec<Finding> {
     let mut out = Vec::new();
-    let ctx = Ctx { graph, defaults };
+    let ctx = Ctx {
+        graph,
+        defaults,
+        automount: graph
+            .service_accounts()
+            .iter()
+            .map(|s| ((s.namespace.as_str(), s.name.as_str()), s.automount_token))
+            .collect(),
+    };
     ctx.cluster_admin_bindings(&mut out);
     for check in permission_checks() {
         ctx.permission(&check, &mut out);
@@ -196,6 +204,8 @@ struct Held {
 struct Ctx<'a> {
     graph: &'a RbacGraph,
     defaults: &'a Defaults,
+    /// `automountServiceAccountToken` of each ServiceAccount object.
+    automount: HashMap<(&'a str, &'a str), Option<bool>>,
 }
 
 impl Ctx<'_> {
@@ -450,11 +460,11 @@ impl Ctx<'_> {
     /// Whether a workload's pods get a token, and the sentence saying why.
     fn automount(&self, w: &Workload) -> (bool, String) {
         let sa = self
-            .graph
-            .service_accounts()
-            .iter()
-            .find(|s| s.namespace == w.namespace && s.name == w.pod.service_account);
-        match (w.pod.automount_token, sa.and_then(|s| s.automount_token)) {
+            .automount
+            .get(&(w.namespace.as_str(), w.pod.service_account.as_str()))
+            .copied()
+            .flatten();
+        match (w.pod.automount_token, sa) {
             (Some(v), _) => (
                 v,
                 format!("the pod spec sets automountServiceAccountToken: {v}"),

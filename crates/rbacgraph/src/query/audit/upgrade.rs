@@ -8,6 +8,7 @@
 //! (<https://kubernetes.io/docs/reference/using-api/deprecation-guide/>) and
 //! compiled in.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -19,6 +20,7 @@ use super::defaults::Defaults;
 use super::{AuditEvidence, Finding, Severity};
 use crate::error::Error;
 use crate::graph::{RbacGraph, RoleId};
+use crate::model::Workload;
 use crate::query::{ObjectRef, SubjectRef};
 
 /// The type of a legacy service-account token Secret.
@@ -264,6 +266,16 @@ fn removed_resources(
 
 fn legacy_tokens(graph: &RbacGraph, target: KubeVersion, out: &mut Vec<Finding>) {
     let c = control("UPGRADE-LEGACY-TOKEN");
+    // Which workloads reference each Secret, by namespace and name.
+    let mut users: HashMap<(&str, &str), Vec<&Workload>> = HashMap::new();
+    for w in graph.workloads() {
+        for name in &w.pod.secret_refs {
+            users
+                .entry((w.namespace.as_str(), name.as_str()))
+                .or_default()
+                .push(w);
+        }
+    }
     for s in graph.secrets() {
         if s.type_ != SERVICE_ACCOUNT_TOKEN_TYPE {
             continue;
@@ -274,10 +286,10 @@ fn legacy_tokens(graph: &RbacGraph, target: KubeVersion, out: &mut Vec<Finding>)
             namespace: Some(s.namespace.clone()),
             source: Some(s.source.clone()),
         };
-        let mounters: Vec<ObjectRef> = graph
-            .workloads()
-            .iter()
-            .filter(|w| w.namespace == s.namespace && w.pod.secret_refs.contains(&s.name))
+        let mounters: Vec<ObjectRef> = users
+            .get(&(s.namespace.as_str(), s.name.as_str()))
+            .into_iter()
+            .flatten()
             .map(|w| ObjectRef {
                 kind: w.kind.as_str().into(),
                 name: w.name.clone(),
