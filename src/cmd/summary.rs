@@ -50,6 +50,24 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, AppError> {
             load.failed
         ));
     }
+    // Every object read is loaded, skipped or failed (a document that does
+    // not parse counts as one failed object): say that the numbers add up.
+    text.push_str(&format!(
+        "{} {} object(s) read = {} loaded + {} skipped + {} failed\n",
+        paint(BOLD, "Accounted"),
+        load.loaded_total() + load.skipped_total() + load.failed,
+        load.loaded_total(),
+        load.skipped_total(),
+        load.failed
+    ));
+    if load.unlisted > 0 {
+        text.push_str(&format!(
+            "{} {} problem(s) beyond the first {} are counted but not listed\n",
+            paint(RED, "Unlisted"),
+            load.unlisted,
+            rbacgraph::load::MAX_DIAGNOSTICS
+        ));
+    }
     if !load.deprecated.is_empty() {
         text.push_str(&format!(
             "{} {}\n",

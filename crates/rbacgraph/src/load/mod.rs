@@ -36,6 +36,10 @@ pub struct LoadSummary {
     pub failed: usize,
     /// Objects written with a deprecated apiVersion, by `apiVersion kind`.
     pub deprecated: BTreeMap<String, usize>,
+    /// Problems counted (in `failed`, or as warnings) but not listed as
+    /// diagnostics, past the first [`MAX_DIAGNOSTICS`].
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unlisted: usize,
     /// Every object (of any kind, skipped ones too) written with a
     /// pre-release or `extensions/` apiVersion, for upgrade checks.
     #[serde(skip)]
@@ -110,7 +114,7 @@ impl Loader {
             Err(e) => {
                 self.summary.files += 1;
                 self.summary.failed += 1;
-                self.diagnostics.push(Diagnostic {
+                self.report(Diagnostic {
                     severity: Severity::Error,
                     source: Source {
                         file: Arc::from(label),
@@ -166,9 +170,37 @@ impl Loader {
         }
     }
 
+    /// Keeps a diagnostic, or past [`MAX_DIAGNOSTICS`] only counts it, so
+    /// a stream of a million broken documents cannot take memory out of
+    /// proportion to its size ([`Loader::into_parts`] says how many were
+    /// not listed).
+    fn report(&mut self, diagnostic: Diagnostic) {
+        if self.diagnostics.len() < MAX_DIAGNOSTICS {
+            self.diagnostics.push(diagnostic);
+        } else {
+            self.summary.unlisted += 1;
+        }
+    }
+
     /// The objects (in load order, aggregated ClusterRoles with the rules
     /// their manifests list), the diagnostics and the summary.
-    pub fn into_parts(self) -> LoadParts {
+    pub fn into_parts(mut self) -> LoadParts {
+        if self.summary.unlisted > 0
+            && let Some(last) = self.diagnostics.last()
+        {
+            let source = last.source.clone();
+            self.diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
+                source,
+                object: None,
+                field: None,
+                message: format!(
+                    "{} more problem(s) after the first {MAX_DIAGNOSTICS} are counted in the \
+                     summary but not listed",
+                    self.summary.unlisted
+                ),
+            });
+        }
         (self.objects, self.diagnostics, self.summary)
     }
 
@@ -217,7 +249,7 @@ impl Loader {
                     }
                     self.summary.documents += 1;
                     self.summary.failed += 1;
-                    self.diagnostics.push(Diagnostic {
+                    self.report(Diagnostic {
                         severity: Severity::Error,
                         source: Source {
                             file: file.clone(),
@@ -311,7 +343,7 @@ impl Loader {
                     Ok(Err(_)) => {
                         let mut child = self.child();
                         child.summary.failed += part.len();
-                        child.diagnostics.push(Diagnostic {
+                        child.report(Diagnostic {
                             severity: Severity::Error,
                             source: Source::inline("loader"),
                             object: None,
@@ -343,7 +375,10 @@ impl Loader {
     fn absorb(&mut self, other: Loader) {
         self.objects.reserve(other.objects.len());
         self.objects.extend(other.objects);
-        self.diagnostics.extend(other.diagnostics);
+        self.summary.unlisted += other.summary.unlisted;
+        for d in other.diagnostics {
+            self.report(d);
+        }
         let s = &mut self.summary;
         let o = other.summary;
         s.files += o.files;
@@ -410,24 +445,72 @@ impl Loader {
             item: None,
             line: Some(line),
         };
+        if doc.len() > MAX_OBJECT_BYTES {
+            return self.large_yaml_document(doc, source);
+        }
         let options = yaml_options(doc.len());
         match serde_saphyr::from_str_with_options::<serde_json::Value>(doc, options) {
             Ok(value) => self.yaml_value(value, source),
-            Err(e) => {
-                let at = e.location().map(|l| line + l.line() as usize - 1);
+            Err(e) => self.yaml_error(&e, source),
+        }
+    }
+
+    /// A YAML document larger than any one object can be: only a `*List`
+    /// is read, item by item (each item becomes the loader's lean structs
+    /// as soon as it is parsed, so no tree of the whole document is ever
+    /// held); anything else is reported without decoding its fields.
+    fn large_yaml_document(&mut self, doc: &str, source: Source) {
+        let options = yaml_options(doc.len());
+        let mut items = self.child();
+        let seed = LargeDocument {
+            items: &mut items,
+            source: &source,
+        };
+        let parsed = serde_saphyr::with_deserializer_from_str_with_options(doc, options, |d| {
+            serde::de::DeserializeSeed::deserialize(seed, d)
+        });
+        match parsed {
+            Ok((kind, _, true)) if is_list_kind(&kind) => self.absorb_items(items),
+            Ok((kind, metadata, _)) => {
+                let object = describe_undecoded(&kind, metadata.as_ref());
                 self.summary.failed += 1;
-                self.diagnostics.push(Diagnostic {
+                self.report(Diagnostic {
                     severity: Severity::Error,
-                    source: Source {
-                        line: at.or(Some(line)),
-                        ..source
-                    },
-                    object: None,
+                    source,
+                    object: (!object.is_empty()).then_some(object),
                     field: None,
-                    message: format!("invalid YAML: {}", yaml_message(&e)),
+                    message: too_large(doc.len()),
                 });
             }
+            Err(e) => self.yaml_error(&e, source),
         }
+    }
+
+    /// Takes over what a child loader read from the items of one list
+    /// document (its document count is not the caller's).
+    fn absorb_items(&mut self, mut items: Loader) {
+        items.summary.documents = 0;
+        items.summary.files = 0;
+        self.absorb(items);
+    }
+
+    /// Reports a document the YAML parser rejected.
+    fn yaml_error(&mut self, e: &serde_saphyr::Error, source: Source) {
+        let first_line = source.line.unwrap_or(1);
+        let at = e
+            .location()
+            .map(|l| first_line + (l.line() as usize).saturating_sub(1));
+        self.summary.failed += 1;
+        self.report(Diagnostic {
+            severity: Severity::Error,
+            source: Source {
+                line: at.or(source.line),
+                ..source
+            },
+            object: None,
+            field: None,
+            message: format!("invalid YAML: {}", yaml_message(e)),
+        });
     }
 
     fn yaml_value(&mut self, value: serde_json::Value, source: Source) {
@@ -472,7 +555,7 @@ impl Loader {
 
     fn document_error(&mut self, source: &Source, message: String) {
         self.summary.failed += 1;
-        self.diagnostics.push(Diagnostic {
+        self.report(Diagnostic {
             severity: Severity::Error,
             source: source.clone(),
             object: None,
@@ -484,6 +567,21 @@ impl Loader {
     /// Decodes one JSON object (not a list). The fast path decodes straight
     /// into the lean structs; only a failure pays for locating the field.
     fn decode_json(&mut self, text: &str, source: Source) {
+        if text.len() > MAX_OBJECT_BYTES {
+            let object = match serde_json::from_str::<Envelope<serde::de::IgnoredAny>>(text) {
+                Ok(e) => describe_undecoded(&e.kind, e.metadata.as_ref()),
+                Err(_) => String::new(),
+            };
+            self.summary.failed += 1;
+            self.report(Diagnostic {
+                severity: Severity::Error,
+                source,
+                object: (!object.is_empty()).then_some(object),
+                field: None,
+                message: too_large(text.len()),
+            });
+            return;
+        }
         if let Ok(raw) = serde_json::from_str::<RawObject>(text) {
             return self.accept(raw, source);
         }
@@ -540,7 +638,7 @@ impl Loader {
     fn known_kind(&mut self, kind: &str, source: &Source) -> bool {
         if kind.is_empty() {
             self.summary.failed += 1;
-            self.diagnostics.push(Diagnostic {
+            self.report(Diagnostic {
                 severity: Severity::Error,
                 source: source.clone(),
                 object: None,
@@ -597,7 +695,7 @@ impl Loader {
             }
             None => (None, "cannot be decoded".to_string()),
         };
-        self.diagnostics.push(Diagnostic {
+        self.report(Diagnostic {
             severity: Severity::Error,
             source,
             object: Some(object),
@@ -626,7 +724,7 @@ impl Loader {
         let api_version = raw.api_version.clone();
         if !versions.contains(&api_version.as_str()) {
             self.summary.failed += 1;
-            self.diagnostics.push(Diagnostic {
+            self.report(Diagnostic {
                 severity: Severity::Error,
                 source,
                 object: Some(object_name),
@@ -642,7 +740,7 @@ impl Loader {
         let (object, problems) = raw::convert(raw, source.clone(), &self.default_namespace);
         let object_name = object.as_ref().map(Object::describe).unwrap_or(object_name);
         for p in problems {
-            self.diagnostics.push(Diagnostic {
+            self.report(Diagnostic {
                 severity: if p.keep {
                     Severity::Warning
                 } else {
@@ -662,7 +760,7 @@ impl Loader {
                         .deprecated
                         .entry(format!("{api_version} {kind}"))
                         .or_default() += 1;
-                    self.diagnostics.push(Diagnostic {
+                    self.report(Diagnostic {
                         severity: Severity::Warning,
                         source,
                         object: Some(object_name),
@@ -688,6 +786,123 @@ fn count(counts: &mut BTreeMap<String, usize>, kind: &str) {
             counts.insert(kind.to_string(), 1);
         }
     }
+}
+
+/// Reads a large YAML document (see [`Loader::large_yaml_document`]):
+/// `kind` and `metadata` are kept, every item of `items` is loaded into
+/// `items` as soon as it is parsed, other fields are skipped unread.
+/// Returns the kind, the metadata and whether there were items.
+struct LargeDocument<'a> {
+    items: &'a mut Loader,
+    source: &'a Source,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for LargeDocument<'_> {
+    type Value = (String, Option<serde_json::Value>, bool);
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for LargeDocument<'_> {
+    type Value = (String, Option<serde_json::Value>, bool);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a mapping (a Kubernetes object or list)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut kind, mut metadata, mut had_items) = (String::new(), None, false);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "kind" => kind = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                "metadata" => metadata = map.next_value()?,
+                "items" => {
+                    had_items = true;
+                    map.next_value_seed(ListItems {
+                        items: &mut *self.items,
+                        source: self.source,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((kind, metadata, had_items))
+    }
+}
+
+/// The `items` of a large YAML list, each loaded as it is parsed.
+struct ListItems<'a> {
+    items: &'a mut Loader,
+    source: &'a Source,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ListItems<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ListItems<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a sequence of objects")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while let Some(item) = seq.next_element::<raw::YamlItem>()? {
+            let source = Source {
+                item: Some(i),
+                ..self.source.clone()
+            };
+            match item {
+                raw::YamlItem::Decoded(raw) => self.items.accept(*raw, source),
+                raw::YamlItem::Undecoded(value) => self.items.decode_value(&value, source),
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The most diagnostics one load lists; later problems are only counted
+/// ([`LoadSummary::unlisted`]).
+pub const MAX_DIAGNOSTICS: usize = 100_000;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The largest one object (a YAML document or JSON value that is not a
+/// list, or one item of a list) the loader decodes. The API server refuses
+/// request bodies over 3 MiB and etcd stores values of at most 1.5 MiB by
+/// default, so no object of a real cluster comes near it, even as indented
+/// YAML; a bigger one is reported, never decoded, which bounds the memory a
+/// hostile document can take.
+///
+/// See: `k8s.io/apiserver/pkg/server/config.go :: MaxRequestBodyBytes`
+/// (3 MiB) and etcd's `--max-request-bytes` (1.5 MiB).
+pub const MAX_OBJECT_BYTES: usize = 4 << 20;
+
+/// The message for an object over [`MAX_OBJECT_BYTES`].
+fn too_large(len: usize) -> String {
+    format!(
+        "is {:.1} MiB; no Kubernetes object is larger than {} MiB (the API server's \
+         request limit is 3 MiB), so it is not loaded",
+        len as f64 / f64::from(1 << 20),
+        MAX_OBJECT_BYTES >> 20
+    )
 }
 
 /// Below this many items or documents, one thread does the work.
@@ -834,10 +1049,12 @@ fn split_yaml_ranges(bytes: &[u8]) -> Vec<(usize, Range<usize>)> {
 }
 
 fn push_doc(docs: &mut Vec<(usize, Range<usize>)>, bytes: &[u8], line: usize, range: Range<usize>) {
-    let doc = String::from_utf8_lossy(bytes.get(range.clone()).unwrap_or_default());
-    let has_content = doc.lines().any(|l| {
-        let t = l.trim();
-        !(t.is_empty() || t.starts_with('#') || t.starts_with('%') || t == "---")
+    // On bytes, not a lossy copy: a document of binary garbage would grow
+    // threefold as text.
+    let doc = bytes.get(range.clone()).unwrap_or_default();
+    let has_content = doc.split(|&b| b == b'\n').any(|l| {
+        let t = l.trim_ascii();
+        !(t.is_empty() || t.starts_with(b"#") || t.starts_with(b"%") || t == b"---")
     });
     if has_content {
         docs.push((line, range));
@@ -869,6 +1086,25 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
 /// The parser's message without any echo of the input.
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let msg = e.to_string();
+    // The parser's budgets (see `yaml_options`) stop alias bombs and deep
+    // nesting; its message names a Rust type, so say what it means.
+    let breach = match e {
+        serde_saphyr::Error::Budget { breach, .. } => Some(format!("{breach:?}")),
+        _ => msg
+            .lines()
+            .next()
+            .and_then(|l| l.trim().strip_prefix("budget breached: "))
+            .map(str::to_string),
+    };
+    if let Some(breach) = breach {
+        return if breach.starts_with("Depth") {
+            "nested too deeply (more than 64 levels)".to_string()
+        } else if breach.starts_with("Aliases") || breach.starts_with("Anchors") {
+            "too many anchors or aliases".to_string()
+        } else {
+            "aliases expand the document to more than twice its size (an alias bomb?)".to_string()
+        };
+    }
     let first = msg.lines().next().unwrap_or("syntax error").trim();
     let first = strip_position(first);
     // Drop advice addressed to users of the parser library, not of rbacgraph.

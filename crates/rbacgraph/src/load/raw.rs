@@ -36,6 +36,26 @@ pub(crate) struct Envelope<I> {
     pub metadata: Option<serde_json::Value>,
 }
 
+/// One item of a large YAML list (see `LargeDocument` in the loader): decoded into the lean structs as soon as
+/// it is parsed, or kept as a tree when it does not decode (so the loader
+/// can say which field is wrong, as for any other object).
+pub(crate) enum YamlItem {
+    /// The item decoded.
+    Decoded(Box<RawObject>),
+    /// The item as parsed.
+    Undecoded(serde_json::Value),
+}
+
+impl<'de> Deserialize<'de> for YamlItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(match RawObject::deserialize(&value) {
+            Ok(raw) => YamlItem::Decoded(Box::new(raw)),
+            Err(_) => YamlItem::Undecoded(value),
+        })
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a mapping")]
