@@ -18,6 +18,7 @@ use pyo3::types::PyDict;
 use serde::Serialize;
 
 use rbacgraph::auditlog::AuditLog;
+use rbacgraph::query::audit::{Audit, IgnoreRules, KubeVersion};
 use rbacgraph::query::diff::DiffOptions;
 use rbacgraph::query::paths::export::ExportGraph;
 use rbacgraph::query::paths::{AttackGraph, PathOptions, PathsReport, Target};
@@ -269,6 +270,48 @@ impl NativeGraph {
         };
         let diff = py.detach(|| self.graph.diff(&new.graph, &options));
         to_python(py, &diff)
+    }
+
+    /// `rbacgraph audit`: the `AuditReport` body. `ignore` is the text of
+    /// an ignore file (YAML), `target_version` `1.NN`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per CLI flag, passed straight through"
+    )]
+    #[pyo3(signature = (target_version, ignore, paths, max_depth, assume_legacy_tokens, eks))]
+    fn audit<'py>(
+        &self,
+        py: Python<'py>,
+        target_version: Option<String>,
+        ignore: Option<String>,
+        paths: bool,
+        max_depth: usize,
+        assume_legacy_tokens: bool,
+        eks: bool,
+    ) -> Answer<'py> {
+        let target = target_version
+            .as_deref()
+            .map(str::parse::<KubeVersion>)
+            .transpose()?;
+        let ignore = match ignore.as_deref() {
+            Some(text) => IgnoreRules::from_yaml(text)?,
+            None => IgnoreRules::default(),
+        };
+        let report = py.detach(|| {
+            let mut audit = Audit::builder(&self.graph)
+                .ignore(ignore)
+                .paths(paths)
+                .max_depth(max_depth)
+                .path_options(PathOptions {
+                    assume_legacy_tokens,
+                    eks,
+                });
+            if let Some(v) = target {
+                audit = audit.target_version(v);
+            }
+            audit.run()
+        });
+        to_python(py, &report)
     }
 
     /// `rbacgraph usage AUDIT_LOG...`: the `UsageReport` body and the audit

@@ -25,6 +25,7 @@ from typing import Any
 from . import _tables
 from ._graph import Graph, load
 from ._rbacgraph import __version__
+from .audit import AuditReport, Finding, SuppressedFinding
 from .diff import Cause, ChangedObject, PermissionDiff, PrincipalDiff, RuleChange
 from .errors import LoadError, QueryError, RbacGraphError, UnknownResourceError
 from .results import (
@@ -56,12 +57,14 @@ from .usage import GrantUsage, ObservedRequest, PrincipalUsage, RemovableGrant, 
 __all__ = [
     "AttackPath",
     "AttackStep",
+    "AuditReport",
     "Cause",
     "ChangedObject",
     "Decision",
     "Diagnostic",
     "EffectiveRule",
     "Evidence",
+    "Finding",
     "Grant",
     "GrantUsage",
     "Graph",
@@ -87,6 +90,7 @@ __all__ = [
     "SubjectGrants",
     "SubjectRef",
     "Summary",
+    "SuppressedFinding",
     "UnknownResourceError",
     "UsageReport",
     "WhoCan",

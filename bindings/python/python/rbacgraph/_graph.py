@@ -14,6 +14,7 @@ from ._rbacgraph import NativeGraph, techniques
 from .errors import QueryError
 from .diff import PermissionDiff
 from .results import Decision, Diagnostic, GraphStats, Paths, Rules, Source, Summary, WhoCan
+from .audit import AuditReport, severity_rank
 from .usage import UsageReport
 
 __all__ = ["Graph", "load"]
@@ -455,6 +456,54 @@ class Graph:
         dto = self._native.diff(new._native, escalation_paths, max_depth,
                                 assume_legacy_tokens, eks)
         return PermissionDiff.from_dict(dto, _titles())
+
+    def audit(
+        self,
+        target_version: Optional[str] = None,
+        ignore: Optional[PathLike] = None,
+        fail_on: Optional[str] = None,
+        *,
+        paths: bool = True,
+        max_depth: int = 8,
+        assume_legacy_tokens: bool = False,
+        eks: bool = False,
+    ) -> AuditReport:
+        """The hardening audit: ``rbacgraph audit``. CIS 5.1.1–5.1.13, API
+        exposure, dangling and unused RBAC, default service accounts, dead
+        rules and, with ``target_version``, upgrade readiness; findings most
+        severe first, each raised one level when a subject reaches
+        cluster-admin (with the path).
+
+        Args:
+            target_version: run the upgrade checks against ``1.NN``.
+            ignore: an ignore file (YAML: ``ignore: [{id, subject, object,
+                reason}]``); suppressed findings go to ``report.suppressed``.
+            fail_on: ``info`` … ``critical``: ``report.failed`` says whether
+                a finding is at or above it (the CLI's ``--fail-on``).
+            paths: rank by reachability of cluster-admin (``False``: by the
+                permission alone, faster).
+            max_depth, assume_legacy_tokens, eks: as in :meth:`paths`.
+
+        Raises:
+            QueryError: a bad ``target_version`` or ignore file.
+            ValueError: an unknown ``fail_on`` severity.
+
+        Example:
+            >>> import rbacgraph
+            >>> report = rbacgraph.load("examples/clusters/demo").audit(fail_on="high")
+            >>> report.failed, report[0].id, report.summary["bySeverity"]["high"]
+            (True, 'CIS-5.1.1', 4)
+        """
+        if fail_on is not None:
+            severity_rank(fail_on)
+        text = None
+        if ignore is not None:
+            with open(os.fspath(ignore), encoding="utf-8") as f:
+                text = f.read()
+        dto = self._native.audit(
+            target_version, text, paths, max_depth, assume_legacy_tokens, eks
+        )
+        return AuditReport.from_dict(dto, _titles(), fail_on)
 
     def usage(
         self,

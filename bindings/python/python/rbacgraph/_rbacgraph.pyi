@@ -72,6 +72,15 @@ class NativeGraph:
         assume_legacy_tokens: bool,
         eks: bool,
     ) -> _Dto: ...
+    def audit(
+        self,
+        target_version: Optional[str],
+        ignore: Optional[str],
+        paths: bool,
+        max_depth: int,
+        assume_legacy_tokens: bool,
+        eks: bool,
+    ) -> _Dto: ...
     def usage(
         self,
         audit_logs: List[str],
