@@ -16,7 +16,9 @@
 //! extra groups — are evaluated forward, one capability at a time.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::rc::Rc;
 use std::slice;
 use std::sync::Arc;
@@ -63,9 +65,29 @@ pub(crate) enum Actor {
 pub(crate) struct Capability {
     pub(crate) technique: Technique,
     pub(crate) slots: Vec<Arc<Vec<u32>>>,
-    pub(crate) targets: Vec<u32>,
+    pub(crate) targets: Arc<Vec<u32>>,
+    /// The shared target list ([`Catalogue::hubs`]) `targets` is, if any.
+    pub(crate) hub: Option<u32>,
     pub(crate) facts: Arc<Vec<Evidence>>,
 }
+
+/// Capabilities of one technique whose slots ask the same requests once
+/// names that no rule lists are dropped (the pods of a namespace): an
+/// identity's decisions on the group's slots hold for every member.
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    pub(crate) slots: Vec<Arc<Vec<u32>>>,
+    /// Member capabilities, in order.
+    pub(crate) members: Vec<u32>,
+}
+
+/// A technique and its slots' requests.
+type GroupKey = (Technique, Vec<Arc<Vec<u32>>>);
+
+/// The shared target list of every `Node` sink.
+pub(crate) const SINKS_HUB: u32 = 0;
+/// The shared target list of every workload.
+pub(crate) const WORKLOADS_HUB: u32 = 1;
 
 /// The requests and capabilities of a graph, kept for extending it with
 /// query sources.
@@ -74,6 +96,12 @@ pub(crate) struct Catalogue {
     pub(crate) requests: Vec<Request>,
     pub(crate) req_index: HashMap<Request, u32>,
     pub(crate) caps: Vec<Capability>,
+    /// Capability groups, in the order of their first member.
+    pub(crate) groups: Vec<Group>,
+    /// The group of each capability.
+    pub(crate) cap_group: Vec<u32>,
+    /// Target lists many capabilities share ([`SINKS_HUB`], [`WORKLOADS_HUB`]).
+    pub(crate) hubs: Vec<Arc<Vec<u32>>>,
     /// The capabilities a RoleBinding in a namespace can fill (every slot
     /// has a request in that namespace).
     pub(crate) caps_by_namespace: HashMap<String, Vec<usize>>,
@@ -149,18 +177,33 @@ pub(crate) struct Ctx<'g> {
     decisions: HashMap<(u32, u32), Option<Piece>>,
     /// (actor, request without its name) → the evidence when allowed.
     nameless: HashMap<(u32, Request), Option<Arc<Vec<Evidence>>>>,
-    /// (actor, namespace) → the RBAC rules it holds there.
-    pub(crate) held: HashMap<(u32, String), Rc<Held>>,
+    /// actor → namespace → the RBAC rules it holds there.
+    pub(crate) held: HashMap<u32, HashMap<String, Rc<Held>>>,
+    /// Principal → the namespaces of the RoleBindings that apply to it.
+    bound_namespaces: HashMap<u32, Rc<HashSet<String>>>,
     /// Held rule sets by content: many principals hold the same rules.
-    held_ids: HashMap<Vec<PolicyRule>, u32>,
+    held_ids: HashMap<Vec<PolicyRule>, Rc<Held>>,
+    /// Held rule set → the ClusterRoles it covers, in role order.
+    pub(crate) covered_cluster_roles: HashMap<u32, Rc<Vec<RoleId>>>,
+    /// (resource, namespace) → the principals some binding with a `bind`
+    /// rule on that resource (any name) names, sorted.
+    pub(crate) binders: HashMap<(&'static str, String), Rc<Vec<u32>>>,
     /// (held rule set, role) → whether the rules cover the role's.
     pub(crate) covers: HashMap<(u32, RoleId), bool>,
+    /// Servant rules by content.
+    pub(crate) rule_ids: HashMap<PolicyRule, u32>,
+    /// A role's rules as [`Ctx::rule_ids`].
+    pub(crate) role_rules: HashMap<RoleId, Rc<Vec<u32>>>,
+    /// (held rule set, servant rule) → whether the rules cover it.
+    pub(crate) rule_covered: HashMap<(u32, u32), bool>,
+    /// Request → whether its name is listed by no rule in scope.
+    names_irrelevant: HashMap<u32, bool>,
     /// Principals by user name.
     by_user: HashMap<String, Vec<u32>>,
     /// Principals by group.
     by_group: HashMap<String, Vec<u32>>,
     /// The actors the reverse sets know (all the graph's principals).
-    indexed: HashSet<u32>,
+    pub(crate) indexed: HashSet<u32>,
     /// Nodes to evaluate forward (new role grants).
     pub(crate) queue: VecDeque<u32>,
 }
@@ -175,8 +218,15 @@ impl<'g> Ctx<'g> {
             nameless: HashMap::new(),
             held: HashMap::new(),
             held_ids: HashMap::new(),
+            bound_namespaces: HashMap::new(),
+            covered_cluster_roles: HashMap::new(),
+            binders: HashMap::new(),
             covers: HashMap::new(),
+            rule_ids: HashMap::new(),
+            role_rules: HashMap::new(),
+            rule_covered: HashMap::new(),
             by_user: HashMap::new(),
+            names_irrelevant: HashMap::new(),
             by_group: HashMap::new(),
             indexed: HashSet::new(),
             queue: VecDeque::new(),
@@ -238,6 +288,14 @@ impl Held {
                 && (r.non_resource_urls.is_empty() || self.urls)
         })
     }
+}
+
+/// Where a workload's pods run.
+pub(crate) enum Placement {
+    /// Every node (a DaemonSet).
+    Every,
+    /// These nodes.
+    Nodes(Vec<u32>),
 }
 
 /// The index of the E01 capability (always first).
@@ -318,14 +376,16 @@ pub(crate) fn build<'g>(graph: &'g RbacGraph, options: PathOptions) -> AttackGra
         edges: Vec::new(),
         edge_keys: HashSet::new(),
         evidence: Vec::new(),
-        out: Vec::new(),
-        inc: Vec::new(),
+        cap_edges: Vec::new(),
+        floating: Vec::new(),
+        adj: super::adjacency::Adjacency::default(),
         catalogue: Catalogue::default(),
     };
     g.add_base_nodes();
     let lookup = Lookup::new(&g);
     g.build_catalogue(&lookup);
     let mut ctx = Ctx::new(graph);
+    g.build_groups(&mut ctx);
     for (i, actor) in g.actors.iter().enumerate() {
         if let Some(Actor::Identity(id)) = actor {
             ctx.indexed.insert(i as u32);
@@ -342,8 +402,8 @@ pub(crate) fn build<'g>(graph: &'g RbacGraph, options: PathOptions) -> AttackGra
         }
     }
     g.add_static_edges(&lookup);
-    for cap in 0..g.catalogue.caps.len() {
-        g.apply_reverse(&mut ctx, cap);
+    for group in 0..g.catalogue.groups.len() {
+        g.apply_reverse(&mut ctx, group as u32);
     }
     g.writes_reverse(&mut ctx);
     if let Some(&sink) = g.node_index.get(&AttackNode::ClusterAdmin) {
@@ -474,7 +534,7 @@ impl<'g> AttackGraph<'g> {
         self.push_pieces(vec![Piece::Shared(Arc::new(evidence))])
     }
 
-    fn push_pieces(&mut self, pieces: Vec<Piece>) -> u32 {
+    pub(crate) fn push_pieces(&mut self, pieces: Vec<Piece>) -> u32 {
         self.evidence.push(pieces);
         (self.evidence.len() - 1) as u32
     }
@@ -492,19 +552,21 @@ impl<'g> AttackGraph<'g> {
 
     /// Where code execution in a workload's pods lands when it escapes: its
     /// node, every node for a DaemonSet, else a node the input does not name.
-    pub(crate) fn placement(&self, w: &Workload, lookup: &Lookup<'_>) -> Vec<u32> {
+    pub(crate) fn placement(&self, w: &Workload) -> Placement {
         match &w.pod.node_name {
-            Some(name) => self
-                .ix(&AttackNode::Node {
+            Some(name) => Placement::Nodes(
+                self.ix(&AttackNode::Node {
                     name: Some(name.clone()),
                 })
                 .into_iter()
                 .collect(),
-            None if runs_everywhere(w) => lookup.sinks.clone(),
-            None => self
-                .ix(&AttackNode::Node { name: None })
-                .into_iter()
-                .collect(),
+            ),
+            None if runs_everywhere(w) => Placement::Every,
+            None => Placement::Nodes(
+                self.ix(&AttackNode::Node { name: None })
+                    .into_iter()
+                    .collect(),
+            ),
         }
     }
 
@@ -512,6 +574,7 @@ impl<'g> AttackGraph<'g> {
     /// tokens (C05) and what root on a node holds (W17).
     fn add_static_edges(&mut self, lookup: &Lookup<'_>) {
         let g = self.graph;
+        let mut floating: HashSet<u32> = HashSet::new();
         for (i, w) in g.workloads().iter().enumerate() {
             let Some(node) = self.ix(&AttackNode::Workload {
                 id: WorkloadId(i as u32),
@@ -532,7 +595,11 @@ impl<'g> AttackGraph<'g> {
                 }];
                 ev.extend(reasons.into_iter().map(fact));
                 let ev = self.push_evidence(ev);
-                for t in self.placement(w, lookup) {
+                let targets = match self.placement(w) {
+                    Placement::Every => lookup.sinks.clone(),
+                    Placement::Nodes(nodes) => nodes,
+                };
+                for t in targets {
                     self.add_edge(node, t, Technique::W16, ev);
                 }
             }
@@ -568,14 +635,12 @@ impl<'g> AttackGraph<'g> {
             // bound to its node, automounted or not. A pod without nodeName
             // may be scheduled on any node.
             // See: `plugin/pkg/auth/authorizer/node/node_authorizer.go :: authorizeCreateToken`.
-            let placement = match &w.pod.node_name {
-                Some(name) => self
-                    .ix(&AttackNode::Node {
-                        name: Some(name.clone()),
-                    })
-                    .into_iter()
-                    .collect(),
-                None => lookup.sinks.clone(),
+            let placement: Option<Option<u32>> = match &w.pod.node_name {
+                Some(name) => Some(self.ix(&AttackNode::Node {
+                    name: Some(name.clone()),
+                })),
+                None if floating.contains(&sa_node) => continue,
+                None => None,
             };
             let where_ = match (&w.pod.node_name, runs_everywhere(w)) {
                 (Some(name), _) => format!("its pods are bound to node {name} (nodeName)"),
@@ -592,8 +657,18 @@ impl<'g> AttackGraph<'g> {
                     w.namespace, w.pod.service_account
                 )),
             ]);
-            for t in placement {
-                self.add_edge(t, sa_node, Technique::W17, ev);
+            match placement {
+                Some(Some(t)) => self.add_edge(t, sa_node, Technique::W17, ev),
+                Some(None) => {}
+                // From every node: one entry, found after the edges stored so far.
+                None => {
+                    floating.insert(sa_node);
+                    self.floating.push(super::Floating {
+                        to: sa_node,
+                        evidence: ev,
+                        stamp: 2 * self.edges.len() as u64,
+                    });
+                }
             }
         }
         let node_names: Vec<(u32, String)> = self
@@ -671,26 +746,31 @@ impl<'g> AttackGraph<'g> {
         if let Some(found) = ctx.decisions.get(&(actor, request)) {
             return found.clone();
         }
-        let req = &self.catalogue.requests[request as usize];
+        let req = self.catalogue.requests.get(request as usize)?;
         let found = match self.actors.get(actor as usize).and_then(Option::as_ref) {
-            Some(Actor::Identity(id)) => {
-                // A principal the reverse sets know and that no allowing
-                // binding names is denied without asking.
-                if ctx.indexed.contains(&actor)
-                    && self.reverse(ctx, request).binary_search(&actor).is_err()
-                {
+            // A principal the reverse sets know is allowed exactly when an
+            // allowing binding names it; the reasons are asked of the
+            // authorizer when the evidence is read.
+            // Cheap to ask again, so not kept.
+            Some(Actor::Identity(_)) if ctx.indexed.contains(&actor) => {
+                return if self.reverse(ctx, request).binary_search(&actor).is_err() {
                     None
                 } else {
-                    let found = self.authorize(ctx, actor, id, request);
-                    return self.remember(ctx, actor, request, found);
-                }
+                    let nameless = self.names_irrelevant(ctx, request);
+                    Some(Piece::Ask {
+                        actor,
+                        request,
+                        nameless,
+                    })
+                };
             }
-            Some(Actor::Superuser) => Some(vec![Evidence::Permission {
+            Some(Actor::Identity(id)) => self.authorize(ctx, actor, id, request),
+            Some(Actor::Superuser) => Some(Piece::Shared(Arc::new(vec![Evidence::Permission {
                 request: req.clone(),
                 reasons: vec![Reason::PrivilegedGroup {
                     group: SYSTEM_MASTERS.into(),
                 }],
-            }]),
+            }]))),
             Some(Actor::Grant {
                 role,
                 namespace,
@@ -704,21 +784,20 @@ impl<'g> AttackGraph<'g> {
                     Some(ns) => !req.namespace().is_empty() && req.namespace() == ns,
                 };
                 in_scope
-                    .then(|| rules.iter().position(|r| rule_allows(r, req)))
+                    .then(|| rules.iter().enumerate().find(|(_, r)| rule_allows(r, req)))
                     .flatten()
-                    .map(|i| {
-                        vec![Evidence::GrantedRule {
+                    .map(|(i, rule)| {
+                        Piece::Shared(Arc::new(vec![Evidence::GrantedRule {
                             request: req.clone(),
                             role: role.map(|r| self.graph.role_ref(r)),
                             namespace: namespace.clone(),
                             rule_index: role.map(|_| i),
-                            rule: rules[i].clone(),
-                        }]
+                            rule: rule.clone(),
+                        }]))
                     })
             }
             None => None,
-        }
-        .map(|e| Piece::Shared(Arc::new(e)));
+        };
         self.remember(ctx, actor, request, found)
     }
 
@@ -774,9 +853,23 @@ impl<'g> AttackGraph<'g> {
         decide(req).map(Piece::Shared)
     }
 
+    /// Whether a named request's name is listed by no rule in its scope
+    /// (then the decision of the request without a name has the same reasons).
+    fn names_irrelevant(&self, ctx: &mut Ctx<'g>, request: u32) -> bool {
+        if let Some(&found) = ctx.names_irrelevant.get(&request) {
+            return found;
+        }
+        let found = match self.catalogue.requests.get(request as usize) {
+            Some(req @ Request::Resource(r)) => !r.name.is_empty() && !ctx.index.names_matter(req),
+            _ => false,
+        };
+        ctx.names_irrelevant.insert(request, found);
+        found
+    }
+
     /// The evidence a decision stands for.
     pub(crate) fn expand(&self, piece: &Piece) -> Vec<Evidence> {
-        materialize(slice::from_ref(piece), &self.catalogue.requests)
+        materialize(slice::from_ref(piece), self)
     }
 
     pub(crate) fn decide_req(
@@ -793,8 +886,32 @@ impl<'g> AttackGraph<'g> {
     /// the storage's cover check collects them.
     /// See: `pkg/registry/rbac/validation/rule.go :: RulesFor`.
     pub(crate) fn held(&self, ctx: &mut Ctx<'g>, actor: u32, namespace: &str) -> Rc<Held> {
-        if let Some(found) = ctx.held.get(&(actor, namespace.to_string())) {
+        if let Some(found) = ctx.held.get(&actor).and_then(|m| m.get(namespace)) {
             return Rc::clone(found);
+        }
+        // A principal no RoleBinding of the namespace applies to holds
+        // there what it holds cluster-wide.
+        if !namespace.is_empty()
+            && let Some(Actor::Identity(id)) =
+                self.actors.get(actor as usize).and_then(Option::as_ref)
+        {
+            let bound = match ctx.bound_namespaces.get(&actor) {
+                Some(found) => Rc::clone(found),
+                None => {
+                    let g = self.graph;
+                    let set: HashSet<String> = g
+                        .applicable_bindings(id)
+                        .into_iter()
+                        .filter_map(|(b, _)| g.binding(b)?.namespace.clone())
+                        .collect();
+                    let set = Rc::new(set);
+                    ctx.bound_namespaces.insert(actor, Rc::clone(&set));
+                    set
+                }
+            };
+            if !bound.contains(namespace) {
+                return self.held(ctx, actor, "");
+            }
         }
         let rules = match self.actors.get(actor as usize).and_then(Option::as_ref) {
             Some(Actor::Identity(id)) => self
@@ -816,36 +933,59 @@ impl<'g> AttackGraph<'g> {
             },
             None => Vec::new(),
         };
-        let next = ctx.held_ids.len() as u32;
-        let id = *ctx.held_ids.entry(rules.clone()).or_insert(next);
-        let held = Rc::new(Held::new(id, rules));
+        let held = match ctx.held_ids.get(&rules) {
+            Some(found) => Rc::clone(found),
+            None => {
+                let id = ctx.held_ids.len() as u32;
+                let held = Rc::new(Held::new(id, rules.clone()));
+                ctx.held_ids.insert(rules, Rc::clone(&held));
+                held
+            }
+        };
         ctx.held
-            .insert((actor, namespace.to_string()), Rc::clone(&held));
+            .entry(actor)
+            .or_default()
+            .insert(namespace.to_string(), Rc::clone(&held));
         held
     }
 
-    /// Every slot filled: the concatenated evidence plus the facts.
-    fn evaluate(&self, ctx: &mut Ctx<'g>, actor: u32, cap: usize) -> Option<Vec<Piece>> {
-        let c = &self.catalogue.caps[cap];
-        let mut out = Vec::new();
-        for slot in &c.slots {
-            out.push(slot.iter().find_map(|&r| self.decide(ctx, actor, r))?);
-        }
-        if !c.facts.is_empty() {
-            out.push(Piece::Shared(Arc::clone(&c.facts)));
+    /// Every slot filled: per slot, the allowed alternative and its decision.
+    fn evaluate(
+        &self,
+        ctx: &mut Ctx<'g>,
+        actor: u32,
+        slots: &[Arc<Vec<u32>>],
+    ) -> Option<Vec<(u32, Piece)>> {
+        let mut out = Vec::with_capacity(slots.len());
+        for slot in slots {
+            out.push(
+                slot.iter()
+                    .enumerate()
+                    .find_map(|(k, &r)| self.decide(ctx, actor, r).map(|p| (k as u32, p)))?,
+            );
         }
         Some(out)
     }
 
-    fn emit(&mut self, actor: u32, cap: usize, evidence: Vec<Piece>) {
-        let ev = self.push_pieces(evidence);
-        let technique = self.catalogue.caps[cap].technique;
-        for i in 0..self.catalogue.caps[cap].targets.len() {
-            let t = self.catalogue.caps[cap].targets[i];
-            self.add_edge(actor, t, technique, ev);
-        }
-        if cap == E01_CAP {
-            self.admin[actor as usize] = true;
+    /// Records that an actor filled a group's slots (`cap: None`) or one
+    /// capability's.
+    fn emit(&mut self, actor: u32, group: u32, cap: Option<u32>, pieces: Vec<(u32, Piece)>) {
+        let admin = match cap {
+            Some(c) => c as usize == E01_CAP,
+            None => self
+                .catalogue
+                .groups
+                .get(group as usize)
+                .is_some_and(|g| g.members.first().is_some_and(|&m| m as usize == E01_CAP)),
+        };
+        self.cap_edges.push(super::CapEdge {
+            from: actor,
+            group,
+            cap,
+            pieces,
+        });
+        if admin && let Some(a) = self.admin.get_mut(actor as usize) {
+            *a = true;
         }
     }
 
@@ -864,9 +1004,94 @@ impl<'g> AttackGraph<'g> {
         union
     }
 
-    /// Evaluates a capability for the principals some binding allows.
-    fn apply_reverse(&mut self, ctx: &mut Ctx<'g>, cap: usize) {
-        let slots = self.catalogue.caps[cap].slots.clone();
+    /// Groups the capabilities by technique and requests, names that no
+    /// rule in scope lists dropped: such a name changes neither a
+    /// decision nor its reasons (see [`Self::authorize`]), so one decision
+    /// per group serves all its members.
+    pub(crate) fn build_groups(&mut self, ctx: &mut Ctx<'g>) {
+        let mut canon: HashMap<u32, u32> = HashMap::new();
+        let mut by_key: HashMap<GroupKey, u32> = HashMap::new();
+        let mut groups: Vec<Group> = Vec::new();
+        let mut cap_group = Vec::with_capacity(self.catalogue.caps.len());
+        for c in 0..self.catalogue.caps.len() {
+            let Some(cap) = self.catalogue.caps.get(c) else {
+                continue;
+            };
+            let technique = cap.technique;
+            let slots = cap.slots.clone();
+            let mut key_slots = Vec::with_capacity(slots.len());
+            for slot in &slots {
+                let mut out = Vec::with_capacity(slot.len());
+                for &r in slot.iter() {
+                    let found = canon.get(&r).copied();
+                    let k = match found {
+                        Some(k) => k,
+                        None => {
+                            let k = self.canonical(ctx, r);
+                            canon.insert(r, k);
+                            k
+                        }
+                    };
+                    out.push(k);
+                }
+                key_slots.push(if out.as_slice() == slot.as_slice() {
+                    Arc::clone(slot)
+                } else {
+                    Arc::new(out)
+                });
+            }
+            // E01 decides who is cluster-admin before anything else: its
+            // own group, first.
+            let key = (technique, key_slots);
+            let g = match by_key.get(&key) {
+                Some(&g) if c != E01_CAP => g,
+                _ => {
+                    let g = groups.len() as u32;
+                    groups.push(Group {
+                        slots: key.1.clone(),
+                        members: Vec::new(),
+                    });
+                    if c != E01_CAP {
+                        by_key.insert(key, g);
+                    }
+                    g
+                }
+            };
+            if let Some(group) = groups.get_mut(g as usize) {
+                group.members.push(c as u32);
+            }
+            cap_group.push(g);
+        }
+        self.catalogue.groups = groups;
+        self.catalogue.cap_group = cap_group;
+    }
+
+    /// The request without its name when no rule in scope lists the name
+    /// (nor the empty name), else the request itself.
+    fn canonical(&mut self, ctx: &mut Ctx<'g>, r: u32) -> u32 {
+        let Some(req) = self.catalogue.requests.get(r as usize) else {
+            return r;
+        };
+        let Request::Resource(x) = req else {
+            return r;
+        };
+        if x.name.is_empty() || ctx.index.names_matter(req) {
+            return r;
+        }
+        let nameless = req.clone().named("");
+        if ctx.index.names_matter(&nameless) {
+            return r;
+        }
+        self.intern(nameless)
+    }
+
+    /// Evaluates a capability group for the principals some binding allows.
+    fn apply_reverse(&mut self, ctx: &mut Ctx<'g>, group: u32) {
+        let Some(g) = self.catalogue.groups.get(group as usize) else {
+            return;
+        };
+        let slots = g.slots.clone();
+        let e01 = g.members.first().is_some_and(|&m| m as usize == E01_CAP);
         let mut candidates: Option<Vec<u32>> = None;
         for slot in &slots {
             let union = self.slot_candidates(ctx, slot);
@@ -879,12 +1104,28 @@ impl<'g> AttackGraph<'g> {
             }
         }
         for actor in candidates.unwrap_or_default() {
-            if cap != E01_CAP && self.admin[actor as usize] {
+            if !e01 && self.admin.get(actor as usize).copied().unwrap_or(false) {
                 continue;
             }
-            if let Some(ev) = self.evaluate(ctx, actor, cap) {
-                self.emit(actor, cap, ev);
+            if let Some(ev) = self.evaluate(ctx, actor, &slots) {
+                self.emit(actor, group, None, ev);
             }
+        }
+    }
+
+    /// Evaluates one capability for one actor.
+    fn apply_forward(&mut self, ctx: &mut Ctx<'g>, actor: u32, cap: usize) -> bool {
+        let Some(c) = self.catalogue.caps.get(cap) else {
+            return false;
+        };
+        let slots = c.slots.clone();
+        let group = self.catalogue.cap_group.get(cap).copied().unwrap_or(0);
+        match self.evaluate(ctx, actor, &slots) {
+            Some(ev) => {
+                self.emit(actor, group, Some(cap as u32), ev);
+                true
+            }
+            None => false,
         }
     }
 
@@ -895,8 +1136,7 @@ impl<'g> AttackGraph<'g> {
             self.actors.get(actor as usize),
             Some(Some(Actor::Superuser))
         );
-        if !superuser && let Some(ev) = self.evaluate(ctx, actor, E01_CAP) {
-            self.emit(actor, E01_CAP, ev);
+        if !superuser && self.apply_forward(ctx, actor, E01_CAP) {
             return;
         }
         let caps: Vec<usize> = match self.actors.get(actor as usize) {
@@ -914,9 +1154,7 @@ impl<'g> AttackGraph<'g> {
             _ => (1..self.catalogue.caps.len()).collect(),
         };
         for cap in caps {
-            if let Some(ev) = self.evaluate(ctx, actor, cap) {
-                self.emit(actor, cap, ev);
-            }
+            self.apply_forward(ctx, actor, cap);
         }
         if !superuser {
             self.writes_forward(ctx, actor);
@@ -967,27 +1205,6 @@ impl<'g> AttackGraph<'g> {
             ctx.queue.push_back(i);
         }
         i
-    }
-
-    /// Sorts the adjacency lists: out-edges by (target, technique), in-edges
-    /// by (source, technique).
-    pub(crate) fn finalize(&mut self) {
-        let n = self.nodes.len();
-        let mut out: Vec<Vec<u32>> = vec![Vec::new(); n];
-        let mut inc: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for (i, e) in self.edges.iter().enumerate() {
-            out[e.from as usize].push(i as u32);
-            inc[e.to as usize].push(i as u32);
-        }
-        let edges = &self.edges;
-        for list in &mut out {
-            list.sort_by_key(|&i| (edges[i as usize].to, edges[i as usize].technique));
-        }
-        for list in &mut inc {
-            list.sort_by_key(|&i| (edges[i as usize].from, edges[i as usize].technique));
-        }
-        self.out = out;
-        self.inc = inc;
     }
 
     /// The graph with a node for `identity`: this graph when the identity

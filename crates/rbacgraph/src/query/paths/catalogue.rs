@@ -4,7 +4,10 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::build::{Capability, Lookup, cluster_admin_probe, fact, object, workload_ref};
+use super::build::{
+    Capability, Lookup, Placement, SINKS_HUB, WORKLOADS_HUB, cluster_admin_probe, fact, object,
+    workload_ref,
+};
 use super::techniques::{POD_CONTROLLERS, Technique, privileged_pods_admitted};
 use super::{AttackGraph, AttackNode, Evidence, NODE_USERNAME_PREFIX, SYSTEM_NODES};
 use crate::graph::{RoleId, WorkloadId};
@@ -49,6 +52,31 @@ impl AttackGraph<'_> {
         targets: Vec<u32>,
         facts: Vec<Evidence>,
     ) {
+        self.add_cap_to(technique, slots, Arc::new(targets), None, facts);
+    }
+
+    /// A capability whose targets are a shared list ([`super::build::Catalogue::hubs`]).
+    fn add_cap_hub<S: Into<Slot>>(
+        &mut self,
+        technique: Technique,
+        slots: Vec<S>,
+        hub: u32,
+        facts: Vec<Evidence>,
+    ) {
+        let Some(targets) = self.catalogue.hubs.get(hub as usize).cloned() else {
+            return;
+        };
+        self.add_cap_to(technique, slots, targets, Some(hub), facts);
+    }
+
+    fn add_cap_to<S: Into<Slot>>(
+        &mut self,
+        technique: Technique,
+        slots: Vec<S>,
+        targets: Arc<Vec<u32>>,
+        hub: Option<u32>,
+        facts: Vec<Evidence>,
+    ) {
         if targets.is_empty() {
             return;
         }
@@ -63,6 +91,7 @@ impl AttackGraph<'_> {
             technique,
             slots,
             targets,
+            hub,
             facts: Arc::new(facts),
         });
     }
@@ -148,6 +177,14 @@ impl AttackGraph<'_> {
 
     pub(crate) fn build_catalogue(&mut self, lookup: &Lookup<'_>) {
         let g = self.graph;
+        let all_workloads: Vec<u32> = (0..g.workloads().len())
+            .filter_map(|i| {
+                self.ix(&AttackNode::Workload {
+                    id: WorkloadId(i as u32),
+                })
+            })
+            .collect();
+        self.catalogue.hubs = vec![Arc::new(lookup.sinks.clone()), Arc::new(all_workloads)];
         let admin = self
             .ix(&AttackNode::ClusterAdmin)
             .into_iter()
@@ -177,7 +214,6 @@ impl AttackGraph<'_> {
                 (RoleKind::Role, None) => {}
             }
         }
-        let sinks = lookup.sinks.clone();
 
         // Per namespace: W01, W02/W03, W13, C04 (and C01/C02 when assuming legacy tokens).
         for ns in &namespaces {
@@ -208,12 +244,7 @@ impl AttackGraph<'_> {
                 facts.push(fact(
                     "a privileged pod with hostPID and the host's `/` mounted is root on the node it names in `nodeName`",
                 ));
-                self.add_cap(
-                    Technique::W02,
-                    vec![Arc::clone(&pods)],
-                    sinks.clone(),
-                    facts,
-                );
+                self.add_cap_hub(Technique::W02, vec![Arc::clone(&pods)], SINKS_HUB, facts);
             } else {
                 let relabel = vec![
                     Request::resource("update", "", "namespaces")
@@ -228,21 +259,21 @@ impl AttackGraph<'_> {
                     "changing `{}` to `privileged` lifts the restriction for new pods",
                     super::techniques::PSA_ENFORCE_LABEL
                 )));
-                self.add_cap(
+                self.add_cap_hub(
                     Technique::W03,
                     vec![Slot::from(relabel), Slot::from(Arc::clone(&pods))],
-                    sinks.clone(),
+                    SINKS_HUB,
                     facts,
                 );
             }
-            self.add_cap(
+            self.add_cap_hub(
                 Technique::W13,
                 vec![
                     Slot::from(vec![Request::resource("create", "", "persistentvolumes")]),
                     Slot::from(vec![Request::resource("create", "", "persistentvolumeclaims").in_namespace(ns)]),
                     Slot::from(Arc::clone(&pods)),
                 ],
-                sinks.clone(),
+                SINKS_HUB,
                 vec![fact(format!(
                     "a hostPath PersistentVolume claimed in namespace {ns} mounts the node's filesystem; Pod Security admission checks the pod's volumes, not the PersistentVolume"
                 ))],
@@ -383,19 +414,21 @@ impl AttackGraph<'_> {
             let ns_object = lookup.namespaces.get(w.namespace.as_str()).copied();
             let (admitted, why) = privileged_pods_admitted(ns_object);
             if admitted {
-                let placement = self.placement(w, lookup);
-                self.add_cap(
-                    Technique::W07,
-                    vec![debug],
-                    placement,
-                    vec![
-                        obj,
-                        fact(format!(
-                            "a privileged ephemeral container is admitted: namespace {}: {why}",
-                            w.namespace
-                        )),
-                    ],
-                );
+                let facts = vec![
+                    obj,
+                    fact(format!(
+                        "a privileged ephemeral container is admitted: namespace {}: {why}",
+                        w.namespace
+                    )),
+                ];
+                match self.placement(w) {
+                    Placement::Every => {
+                        self.add_cap_hub(Technique::W07, vec![debug], SINKS_HUB, facts)
+                    }
+                    Placement::Nodes(nodes) => {
+                        self.add_cap(Technique::W07, vec![debug], nodes, facts)
+                    }
+                }
             }
         }
 
@@ -404,14 +437,7 @@ impl AttackGraph<'_> {
             Request::resource("get", "", "nodes").subresource("proxy"),
             Request::resource("create", "", "nodes").subresource("proxy"),
         ];
-        let all_workloads: Vec<u32> = (0..g.workloads().len())
-            .filter_map(|i| {
-                self.ix(&AttackNode::Workload {
-                    id: WorkloadId(i as u32),
-                })
-            })
-            .collect();
-        self.add_cap(Technique::W08, vec![any_node], all_workloads, vec![fact(
+        self.add_cap_hub(Technique::W08, vec![any_node], WORKLOADS_HUB, vec![fact(
             "the kubelet authorizes /exec and /run with `get` or `create` on nodes/proxy (named after the node) and runs them in any pod of its node",
         )]);
         let node_names: Vec<String> = self

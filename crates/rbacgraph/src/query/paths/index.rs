@@ -8,8 +8,9 @@
 //! [`RbacGraph::allowing_bindings`] (tested below); it only picks the
 //! principals that [`RbacGraph::authorize`] is then asked about.
 
-use std::collections::HashMap;
 use std::rc::Rc;
+
+use foldhash::{HashMap, HashMapExt};
 
 use crate::graph::{BindingId, RbacGraph};
 use crate::matching::{group_matches, name_matches, resource_matches, verb_matches};
@@ -81,6 +82,31 @@ impl<'g> BindingIndex<'g> {
         }
         let out = Rc::new(out);
         self.keys.insert(key, Rc::clone(&out));
+        out
+    }
+
+    /// The bindings in scope of a namespace (`""`: cluster scope) with a
+    /// rule that allows `verb` on the resource for some name: a superset of
+    /// [`Self::allowing`] for every name.
+    pub(crate) fn allowing_any_name(
+        &mut self,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        namespace: &str,
+    ) -> Vec<BindingId> {
+        let entries = self.entries((
+            verb.to_string(),
+            group.to_string(),
+            resource.to_string(),
+            String::new(),
+        ));
+        let mut out: Vec<BindingId> = entries.cluster.iter().map(|e| e.0).collect();
+        if !namespace.is_empty()
+            && let Some(list) = entries.by_namespace.get(namespace)
+        {
+            out.extend(list.iter().map(|e| e.0));
+        }
         out
     }
 

@@ -46,6 +46,7 @@
 //!   [`AttackGraphBuilder::assume_legacy_tokens`] says every service account
 //!   has one.
 
+mod adjacency;
 mod build;
 mod catalogue;
 mod dto;
@@ -55,7 +56,7 @@ mod search;
 pub mod techniques;
 mod writes;
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -377,7 +378,7 @@ impl<'g> AttackGraphBuilder<'g> {
     }
 }
 
-/// One edge of the attack graph.
+/// One edge of the attack graph, stored as is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Edge {
     pub(crate) from: u32,
@@ -385,6 +386,59 @@ pub(crate) struct Edge {
     pub(crate) technique: Technique,
     pub(crate) evidence: u32,
 }
+
+/// An actor filled the slots of a capability group (every member) or of
+/// one capability: it stands for one edge per target of each member, each
+/// with the decisions below adapted to the member's requests plus the
+/// member's facts. Keeps the graph linear where a technique fans out
+/// (every pod of a namespace, every node).
+#[derive(Clone, Debug)]
+pub(crate) struct CapEdge {
+    pub(crate) from: u32,
+    pub(crate) group: u32,
+    /// `None`: every member of the group; `Some`: this capability only.
+    pub(crate) cap: Option<u32>,
+    /// Per slot: the index of the allowed alternative and its decision.
+    pub(crate) pieces: Vec<(u32, Piece)>,
+}
+
+/// A W17 edge from every `Node` sink (root on any node reaches the service
+/// account of a pod without `nodeName`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Floating {
+    pub(crate) to: u32,
+    pub(crate) evidence: u32,
+    /// Insertion order among the stored edges (see [`EdgeRef`]).
+    pub(crate) stamp: u64,
+}
+
+/// One edge, stored or implied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EdgeRef {
+    /// A stored edge.
+    Stored(u32),
+    /// A member capability's target of a [`CapEdge`].
+    Cap {
+        /// The [`CapEdge`].
+        edge: u32,
+        /// The member capability.
+        cap: u32,
+        /// The target.
+        to: u32,
+    },
+    /// A [`Floating`] edge from one sink.
+    Floating {
+        /// The sink.
+        from: u32,
+        /// The entry.
+        entry: u32,
+    },
+}
+
+/// An edge about to be followed in a search: the node at the other end, the
+/// technique, and a stamp that orders edges with the same ends and technique
+/// as the order they were found in (the first one found is kept).
+pub(crate) type Candidate = (u32, Technique, u64, EdgeRef);
 
 /// Evidence shared between edges (one decision backs many edges).
 #[derive(Clone, Debug)]
@@ -395,20 +449,72 @@ pub(crate) enum Piece {
     /// request with this id (no rule in scope lists that name, so the
     /// reasons are the same).
     Named(Arc<Vec<Evidence>>, u32),
+    /// A principal's allowed request, its reasons asked of the authorizer
+    /// only when the evidence is read ([`RbacGraph::authorize`]).
+    Ask {
+        /// The principal's node.
+        actor: u32,
+        /// The request.
+        request: u32,
+        /// Ask without the request's name (no rule in scope lists it, so
+        /// the reasons are the same: one decision serves every name).
+        nameless: bool,
+    },
+}
+
+impl Piece {
+    /// The same decision, standing for the named request `request`.
+    pub(crate) fn renamed(&self, request: u32) -> Piece {
+        match self {
+            Piece::Shared(c) | Piece::Named(c, _) => Piece::Named(Arc::clone(c), request),
+            Piece::Ask { actor, .. } => Piece::Ask {
+                actor: *actor,
+                request,
+                nameless: true,
+            },
+        }
+    }
 }
 
 /// The evidence of an edge's pieces.
-pub(crate) fn materialize(pieces: &[Piece], requests: &[Request]) -> Vec<Evidence> {
+pub(crate) fn materialize(pieces: &[Piece], g: &AttackGraph<'_>) -> Vec<Evidence> {
+    let requests = &g.catalogue.requests;
     let mut out = Vec::new();
     for piece in pieces {
         match piece {
             Piece::Shared(chunk) => out.extend(chunk.iter().cloned()),
-            Piece::Named(chunk, request) => out.extend(chunk.iter().map(|e| match e {
-                Evidence::Permission { reasons, .. } => Evidence::Permission {
-                    request: requests[*request as usize].clone(),
-                    reasons: reasons.clone(),
-                },
-                other => other.clone(),
+            Piece::Ask {
+                actor,
+                request,
+                nameless,
+            } => {
+                let (Some(build::Actor::Identity(id)), Some(req)) = (
+                    g.actors.get(*actor as usize).and_then(Option::as_ref),
+                    requests.get(*request as usize),
+                ) else {
+                    continue;
+                };
+                let decision = if *nameless {
+                    g.graph.authorize(id, &req.clone().named(""))
+                } else {
+                    g.graph.authorize(id, req)
+                };
+                out.push(Evidence::Permission {
+                    request: req.clone(),
+                    reasons: decision.reasons,
+                });
+            }
+            Piece::Named(chunk, request) => out.extend(chunk.iter().map(|e| {
+                match e {
+                    Evidence::Permission { reasons, .. } => Evidence::Permission {
+                        request: requests
+                            .get(*request as usize)
+                            .cloned()
+                            .unwrap_or_else(|| Request::resource("", "", "")),
+                        reasons: reasons.clone(),
+                    },
+                    other => other.clone(),
+                }
             })),
         }
     }
@@ -416,7 +522,7 @@ pub(crate) fn materialize(pieces: &[Piece], requests: &[Request]) -> Vec<Evidenc
 }
 
 /// A read-only view of one edge.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct EdgeView<'a> {
     /// Source node.
     pub from: &'a AttackNode,
@@ -424,14 +530,24 @@ pub struct EdgeView<'a> {
     pub to: &'a AttackNode,
     /// The technique.
     pub technique: Technique,
-    pieces: &'a [Piece],
-    requests: &'a [Request],
+    graph: &'a AttackGraph<'a>,
+    edge: EdgeRef,
+}
+
+impl fmt::Debug for EdgeView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EdgeView")
+            .field("from", self.from)
+            .field("to", self.to)
+            .field("technique", &self.technique)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EdgeView<'_> {
     /// Why the edge exists.
     pub fn evidence(&self) -> Vec<Evidence> {
-        materialize(self.pieces, self.requests)
+        self.graph.edge_evidence(self.edge)
     }
 }
 
@@ -478,8 +594,9 @@ pub struct AttackGraph<'g> {
     pub(crate) edges: Vec<Edge>,
     pub(crate) edge_keys: HashSet<(u32, u32, Technique)>,
     pub(crate) evidence: Vec<Vec<Piece>>,
-    pub(crate) out: Vec<Vec<u32>>,
-    pub(crate) inc: Vec<Vec<u32>>,
+    pub(crate) cap_edges: Vec<CapEdge>,
+    pub(crate) floating: Vec<Floating>,
+    pub(crate) adj: adjacency::Adjacency,
     pub(crate) catalogue: build::Catalogue,
 }
 
@@ -508,22 +625,27 @@ impl<'g> AttackGraph<'g> {
         &self.nodes
     }
 
-    /// Every edge, sorted by source node, technique and target node.
+    /// Every edge, sorted by source node, then target node and technique.
+    ///
+    /// # Complexity
+    /// Linear in the number of edges, which can be large: one edge per
+    /// principal and pod it can exec into, per node a pod can be placed on …
     pub fn edges(&self) -> impl Iterator<Item = EdgeView<'_>> {
-        self.out
-            .iter()
-            .flatten()
-            .map(|&e| self.edge_view(&self.edges[e as usize]))
-    }
-
-    pub(crate) fn edge_view(&self, e: &Edge) -> EdgeView<'_> {
-        EdgeView {
-            from: &self.nodes[e.from as usize],
-            to: &self.nodes[e.to as usize],
-            technique: e.technique,
-            pieces: &self.evidence[e.evidence as usize],
-            requests: &self.catalogue.requests,
-        }
+        (0..self.nodes.len() as u32).flat_map(move |u| {
+            let mut list = self.out_candidates(u, None);
+            list.retain(|c| c.0 != u);
+            adjacency::sort_dedup(&mut list);
+            list.into_iter()
+                .filter_map(move |(to, technique, _, edge)| {
+                    Some(EdgeView {
+                        from: self.nodes.get(u as usize)?,
+                        to: self.nodes.get(to as usize)?,
+                        technique,
+                        graph: self,
+                        edge,
+                    })
+                })
+        })
     }
 
     /// The index of a node in [`AttackGraph::nodes`], if the graph has it.

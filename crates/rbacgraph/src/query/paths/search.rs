@@ -1,11 +1,15 @@
 //! Breadth-first searches over the attack graph: lazily from a source, and
-//! in reverse from a target.
+//! in reverse from a target. Both walk the edges a node has as
+//! [`super::Candidate`]s (see `adjacency.rs`) in the order of the node at the
+//! other end, then technique, so the first edge that reaches a node is the
+//! same as if every edge were stored.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
+use super::adjacency::Done;
 use super::dto::{AttackPath, AttackStep, NodeRef};
-use super::{AttackGraph, Target, materialize};
+use super::{AttackGraph, AttackNode, EdgeRef, Target};
 use crate::request::Identity;
 
 const UNSEEN: u32 = u32::MAX;
@@ -23,8 +27,27 @@ pub struct PathIter<'a, 'g> {
     queue: VecDeque<u32>,
     dist: Vec<u32>,
     /// The edge a node was discovered through.
-    parent: Vec<u32>,
+    parent: Vec<Option<EdgeRef>>,
     pending: VecDeque<u32>,
+    done: Done,
+}
+
+fn node_ref(g: &AttackGraph<'_>, node: u32) -> NodeRef {
+    match g.nodes.get(node as usize) {
+        Some(n) => g.node_ref(n),
+        None => g.node_ref(&AttackNode::ClusterAdmin),
+    }
+}
+
+/// A step along an edge.
+fn step(g: &AttackGraph<'_>, edge: EdgeRef, from: NodeRef) -> Option<AttackStep> {
+    let (_, to, technique) = g.edge_ends(edge)?;
+    Some(AttackStep {
+        technique,
+        from,
+        to: node_ref(g, to),
+        evidence: g.edge_evidence(edge),
+    })
 }
 
 impl<'a, 'g> PathIter<'a, 'g> {
@@ -36,9 +59,12 @@ impl<'a, 'g> PathIter<'a, 'g> {
     ) -> PathIter<'a, 'g> {
         let (graph, start) = graph.with_source(source);
         let n = graph.nodes.len();
-        let source_ref = graph.node_ref(&graph.nodes[start as usize]);
+        let source_ref = node_ref(&graph, start);
         let mut dist = vec![UNSEEN; n];
-        dist[start as usize] = 0;
+        if let Some(d) = dist.get_mut(start as usize) {
+            *d = 0;
+        }
+        let done = Done::new(&graph);
         PathIter {
             graph,
             source: start,
@@ -47,15 +73,20 @@ impl<'a, 'g> PathIter<'a, 'g> {
             max_depth,
             queue: VecDeque::from([start]),
             dist,
-            parent: vec![UNSEEN; n],
+            parent: vec![None; n],
             pending: VecDeque::new(),
+            done,
         }
     }
 
     fn wanted(&self, node: u32) -> bool {
         match &self.target {
             None => true,
-            Some(t) => t.matches(&self.graph.nodes[node as usize]),
+            Some(t) => self
+                .graph
+                .nodes
+                .get(node as usize)
+                .is_some_and(|n| t.matches(n)),
         }
     }
 
@@ -64,24 +95,24 @@ impl<'a, 'g> PathIter<'a, 'g> {
         let mut steps = Vec::new();
         let mut at = node;
         while at != self.source {
-            let e = &g.edges[self.parent[at as usize] as usize];
-            let from = if e.from == self.source {
+            let Some(Some(edge)) = self.parent.get(at as usize).copied() else {
+                break;
+            };
+            let Some((from, _, _)) = g.edge_ends(edge) else {
+                break;
+            };
+            let from_ref = if from == self.source {
                 self.source_ref.clone()
             } else {
-                g.node_ref(&g.nodes[e.from as usize])
+                node_ref(g, from)
             };
-            steps.push(AttackStep {
-                technique: e.technique,
-                from,
-                to: g.node_ref(&g.nodes[e.to as usize]),
-                evidence: materialize(&g.evidence[e.evidence as usize], &g.catalogue.requests),
-            });
-            at = e.from;
+            steps.extend(step(g, edge, from_ref));
+            at = from;
         }
         steps.reverse();
         let target = match &self.target {
             Some(t) => t.to_string(),
-            None => g.node_ref(&g.nodes[node as usize]).key(),
+            None => node_ref(g, node).key(),
         };
         AttackPath {
             source: self.source_ref.clone(),
@@ -100,19 +131,28 @@ impl Iterator for PathIter<'_, '_> {
                 return Some(self.path_to(node));
             }
             let u = self.queue.pop_front()?;
-            let d = self.dist[u as usize];
+            let d = self.dist.get(u as usize).copied().unwrap_or(UNSEEN);
             if d as usize >= self.max_depth {
                 continue;
             }
-            for &e in &self.graph.out[u as usize] {
-                let v = self.graph.edges[e as usize].to;
-                if self.dist[v as usize] == UNSEEN {
-                    self.dist[v as usize] = d + 1;
-                    self.parent[v as usize] = e;
-                    self.queue.push_back(v);
-                    if self.wanted(v) {
-                        self.pending.push_back(v);
-                    }
+            let mut cands = self.graph.out_candidates(u, Some(&mut self.done));
+            self.done.commit();
+            cands.retain(|c| self.dist.get(c.0 as usize) == Some(&UNSEEN));
+            super::adjacency::sort_dedup(&mut cands);
+            for (v, _, _, edge) in cands {
+                let Some(dv) = self.dist.get_mut(v as usize) else {
+                    continue;
+                };
+                if *dv != UNSEEN {
+                    continue;
+                }
+                *dv = d + 1;
+                if let Some(p) = self.parent.get_mut(v as usize) {
+                    *p = Some(edge);
+                }
+                self.queue.push_back(v);
+                if self.wanted(v) {
+                    self.pending.push_back(v);
                 }
             }
         }
@@ -127,34 +167,47 @@ pub(crate) fn who_reaches(
 ) -> Vec<AttackPath> {
     let n = g.nodes.len();
     let mut dist = vec![UNSEEN; n];
-    let mut next = vec![UNSEEN; n];
+    let mut next: Vec<Option<EdgeRef>> = vec![None; n];
     let mut queue = VecDeque::new();
+    let mut done = Done::new(g);
     for (i, node) in g.nodes.iter().enumerate() {
-        if target.matches(node) {
-            dist[i] = 0;
+        if target.matches(node)
+            && let Some(d) = dist.get_mut(i)
+        {
+            *d = 0;
             queue.push_back(i as u32);
         }
     }
     while let Some(v) = queue.pop_front() {
-        let d = dist[v as usize];
+        let d = dist.get(v as usize).copied().unwrap_or(UNSEEN);
         if d as usize >= max_depth {
             continue;
         }
-        for &e in &g.inc[v as usize] {
-            let u = g.edges[e as usize].from;
-            if dist[u as usize] == UNSEEN {
-                dist[u as usize] = d + 1;
-                next[u as usize] = e;
-                queue.push_back(u);
+        let mut cands = g.in_candidates(v, &mut done);
+        done.commit();
+        cands.retain(|c| dist.get(c.0 as usize) == Some(&UNSEEN));
+        super::adjacency::sort_dedup(&mut cands);
+        for (u, _, _, edge) in cands {
+            let Some(du) = dist.get_mut(u as usize) else {
+                continue;
+            };
+            if *du != UNSEEN {
+                continue;
             }
+            *du = d + 1;
+            if let Some(x) = next.get_mut(u as usize) {
+                *x = Some(edge);
+            }
+            queue.push_back(u);
         }
     }
-    let mut found: Vec<(u32, u32)> = (0..n as u32)
-        .filter(|&i| {
-            let d = dist[i as usize];
-            d != UNSEEN && d > 0 && g.nodes[i as usize].is_principal()
-        })
-        .map(|i| (dist[i as usize], i))
+    let mut found: Vec<(u32, u32)> = g
+        .nodes
+        .iter()
+        .zip(&dist)
+        .enumerate()
+        .filter(|(_, (node, d))| **d != UNSEEN && **d > 0 && node.is_principal())
+        .map(|(i, (_, d))| (*d, i as u32))
         .collect();
     found.sort_unstable();
     found
@@ -162,18 +215,18 @@ pub(crate) fn who_reaches(
         .map(|(_, start)| {
             let mut steps = Vec::new();
             let mut at = start;
-            while dist[at as usize] > 0 {
-                let e = &g.edges[next[at as usize] as usize];
-                steps.push(AttackStep {
-                    technique: e.technique,
-                    from: g.node_ref(&g.nodes[e.from as usize]),
-                    to: g.node_ref(&g.nodes[e.to as usize]),
-                    evidence: materialize(&g.evidence[e.evidence as usize], &g.catalogue.requests),
-                });
-                at = e.to;
+            while dist.get(at as usize).is_some_and(|&d| d > 0 && d != UNSEEN) {
+                let Some(Some(edge)) = next.get(at as usize).copied() else {
+                    break;
+                };
+                let Some((from, to, _)) = g.edge_ends(edge) else {
+                    break;
+                };
+                steps.extend(step(g, edge, node_ref(g, from)));
+                at = to;
             }
             AttackPath {
-                source: g.node_ref(&g.nodes[start as usize]),
+                source: node_ref(g, start),
                 target: target.to_string(),
                 steps,
             }

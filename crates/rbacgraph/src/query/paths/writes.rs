@@ -5,9 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::slice;
 
-use super::build::{Actor, Ctx, fact, is_wildcard, object, wildcard_rule};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::build::{Actor, Ctx, Held, fact, is_wildcard, object, wildcard_rule};
 use super::techniques::Technique;
-use super::{AttackGraph, AttackNode, Evidence};
+use super::{AttackGraph, AttackNode, Evidence, Piece};
 use crate::RBAC_GROUP;
 use crate::graph::{BindingId, RoleId, RoleResolution};
 use crate::model::{BindingKind, PolicyRule, Role, RoleKind, Source};
@@ -87,7 +90,6 @@ impl<'g> AttackGraph<'g> {
                     continue;
                 }
                 if let Some(ev) = self.decide(ctx, actor, *r) {
-                    let ev = self.expand(&ev);
                     self.e02_write(ctx, actor, &ev, write);
                 }
             }
@@ -149,7 +151,6 @@ impl<'g> AttackGraph<'g> {
                 continue;
             }
             if let Some(ev) = self.decide(ctx, actor, *r) {
-                let ev = self.expand(&ev);
                 self.e02_write(ctx, actor, &ev, write);
             }
         }
@@ -166,17 +167,19 @@ impl<'g> AttackGraph<'g> {
     /// `pkg/registry/rbac/escalation_check.go :: BindingAuthorized`
     /// (rbac-semantics.md §6.3); `RbacGraph::check_binding_write` is the
     /// same sequence for one identity and one binding.
-    fn e02_write(
-        &mut self,
-        ctx: &mut Ctx<'g>,
-        actor: u32,
-        write: &[Evidence],
-        target: &BindingWrite,
-    ) {
+    fn e02_write(&mut self, ctx: &mut Ctx<'g>, actor: u32, write: &Piece, target: &BindingWrite) {
         let g = self.graph;
         match target {
             BindingWrite::Create { namespace } => {
-                let mut roles = self.catalogue.cluster_roles.clone();
+                // Only the ClusterRoles one may bind or already covers can
+                // pass the storage's check.
+                let scope = namespace.as_deref().unwrap_or("");
+                let mut roles = if self.may_bind(ctx, actor, "clusterroles", scope) {
+                    self.catalogue.cluster_roles.clone()
+                } else {
+                    let held = self.held(ctx, actor, scope);
+                    self.covered_cluster_roles(ctx, &held).to_vec()
+                };
                 if let Some(ns) = namespace {
                     roles.extend(self.catalogue.roles_in.get(ns).into_iter().flatten());
                 }
@@ -196,11 +199,99 @@ impl<'g> AttackGraph<'g> {
         }
     }
 
+    /// `Covers` of a role's rules by held rules, after a quick necessary
+    /// test and one servant rule at a time so that the first uncovered rule
+    /// stops it; the answer depends only on the rules, so it is kept per
+    /// rule set.
+    fn is_covered(ctx: &mut Ctx<'g>, held: &Held, rid: RoleId, role: &Role) -> bool {
+        if let Some(&found) = ctx.covers.get(&(held.id, rid)) {
+            return found;
+        }
+        let mut found = held.may_cover(&role.rules);
+        if found {
+            // Roles share rules: the answer per servant rule is kept too.
+            let ids: Rc<Vec<u32>> = match ctx.role_rules.get(&rid) {
+                Some(ids) => Rc::clone(ids),
+                None => {
+                    let mut ids = Vec::with_capacity(role.rules.len());
+                    for r in &role.rules {
+                        let next = ctx.rule_ids.len() as u32;
+                        ids.push(*ctx.rule_ids.entry(r.clone()).or_insert(next));
+                    }
+                    let ids = Rc::new(ids);
+                    ctx.role_rules.insert(rid, Rc::clone(&ids));
+                    ids
+                }
+            };
+            for (r, &id) in role.rules.iter().zip(ids.iter()) {
+                let covered = *ctx
+                    .rule_covered
+                    .entry((held.id, id))
+                    .or_insert_with(|| covers(&held.rules, slice::from_ref(r)).0);
+                if !covered {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        ctx.covers.insert((held.id, rid), found);
+        found
+    }
+
+    /// The ClusterRoles a held rule set covers, in role order.
+    fn covered_cluster_roles(&self, ctx: &mut Ctx<'g>, held: &Held) -> Rc<Vec<RoleId>> {
+        if let Some(found) = ctx.covered_cluster_roles.get(&held.id) {
+            return Rc::clone(found);
+        }
+        let g = self.graph;
+        let mut out = Vec::new();
+        for &rid in &self.catalogue.cluster_roles {
+            if let Some(role) = g.role(rid)
+                && Self::is_covered(ctx, held, rid, role)
+            {
+                out.push(rid);
+            }
+        }
+        let out = Rc::new(out);
+        ctx.covered_cluster_roles.insert(held.id, Rc::clone(&out));
+        out
+    }
+
+    /// False when no binding in scope has a `bind` rule on the resource
+    /// that applies to the actor, so that no `bind` request can be allowed
+    /// (principals only; others may always).
+    fn may_bind(&self, ctx: &mut Ctx<'g>, actor: u32, resource: &'static str, ns: &str) -> bool {
+        if !ctx.indexed.contains(&actor) {
+            return true;
+        }
+        let key = (resource, ns.to_string());
+        let binders = match ctx.binders.get(&key) {
+            Some(found) => Rc::clone(found),
+            None => {
+                let mut out = Vec::new();
+                for b in ctx
+                    .index
+                    .allowing_any_name("bind", RBAC_GROUP, resource, ns)
+                {
+                    if let Some(binding) = self.graph.binding(b) {
+                        out.extend(self.subject_actors(ctx, b, &binding.subjects));
+                    }
+                }
+                out.sort_unstable();
+                out.dedup();
+                let out = Rc::new(out);
+                ctx.binders.insert(key, Rc::clone(&out));
+                out
+            }
+        };
+        binders.binary_search(&actor).is_ok()
+    }
+
     fn try_bind(
         &mut self,
         ctx: &mut Ctx<'g>,
         actor: u32,
-        write: &[Evidence],
+        write: &Piece,
         ns: Option<&str>,
         rid: RoleId,
         existing: Option<BindingId>,
@@ -217,28 +308,23 @@ impl<'g> AttackGraph<'g> {
         {
             return;
         }
-        let bind = Request::resource("bind", RBAC_GROUP, role_resource(role.kind))
-            .in_namespace(ns.unwrap_or(""))
-            .named(&role.name);
-        let (escalation, by_bind): (Vec<Evidence>, bool) = match self.decide_req(ctx, actor, bind) {
-            Some(ev) => (self.expand(&ev), true),
+        let bind = self
+            .may_bind(ctx, actor, role_resource(role.kind), ns.unwrap_or(""))
+            .then(|| {
+                Request::resource("bind", RBAC_GROUP, role_resource(role.kind))
+                    .in_namespace(ns.unwrap_or(""))
+                    .named(&role.name)
+            });
+        let decision = bind.and_then(|bind| self.decide_req(ctx, actor, bind));
+        let (escalation, by_bind): (Piece, bool) = match decision {
+            Some(ev) => (ev, true),
             None => {
                 let held = self.held(ctx, actor, ns.unwrap_or(""));
-                // Covers, after a quick necessary test and one servant rule
-                // at a time so that the first uncovered rule stops it; the
-                // answer depends only on the rules, so it is kept per rule set.
-                let covered = *ctx.covers.entry((held.id, rid)).or_insert_with(|| {
-                    held.may_cover(&role.rules)
-                        && role
-                            .rules
-                            .iter()
-                            .all(|r| covers(&held.rules, slice::from_ref(r)).0)
-                });
-                if !covered {
+                if !Self::is_covered(ctx, &held, rid, role) {
                     return;
                 }
                 (
-                    vec![Evidence::Covered {
+                    Piece::Shared(Arc::new(vec![Evidence::Covered {
                         role: g.role_ref(rid),
                         namespace: ns.map(str::to_string),
                         message: format!(
@@ -247,7 +333,7 @@ impl<'g> AttackGraph<'g> {
                             role.name,
                             ns.map_or("cluster-wide".to_string(), |n| format!("in namespace {n}"))
                         ),
-                    }],
+                    }])),
                     false,
                 )
             }
@@ -260,16 +346,14 @@ impl<'g> AttackGraph<'g> {
         } else {
             self.grant_node(ctx, Some(rid), ns.map(str::to_string), by_bind)
         };
-        let mut ev = write.to_vec();
-        ev.extend(escalation);
-        match existing {
-            Some(b) => ev.push(Evidence::Object {
+        let object = match existing {
+            Some(b) => Evidence::Object {
                 object: g.binding_ref(b),
                 message:
                     "an existing binding: add yourself to its subjects (its roleRef cannot change)"
                         .into(),
-            }),
-            None => ev.push(Evidence::Object {
+            },
+            None => Evidence::Object {
                 object: g.role_ref(rid),
                 message: format!(
                     "the role to bind with a new {}",
@@ -279,9 +363,13 @@ impl<'g> AttackGraph<'g> {
                         "ClusterRoleBinding"
                     }
                 ),
-            }),
-        }
-        let ev = self.push_evidence(ev);
+            },
+        };
+        let ev = self.push_pieces(vec![
+            write.clone(),
+            escalation,
+            Piece::Shared(Arc::new(vec![object])),
+        ]);
         self.add_edge(actor, target, Technique::E02, ev);
     }
 
