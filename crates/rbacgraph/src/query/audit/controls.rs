@@ -164,3 +164,34 @@ pub const CONTROLS: &[Control] = &[
 pub fn control(id: &str) -> Option<&'static Control> {
     CONTROLS.iter().find(|c| c.id == id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_every_id_the_checks_use_exists() {
+        let mut ids: Vec<&str> = CONTROLS.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), CONTROLS.len());
+        let sources = [include_str!("checks.rs"), include_str!("upgrade.rs")];
+        let mut used = 0;
+        for source in sources {
+            for marker in ["control(\"", "id: \"", "(\n                \""] {
+                for (at, _) in source.match_indices(marker) {
+                    let rest = source.get(at + marker.len()..).unwrap_or_default();
+                    let id = rest.split('"').next().unwrap_or_default();
+                    if id.starts_with("CIS-")
+                        || id.starts_with("RBAC-")
+                        || id.starts_with("UPGRADE-")
+                    {
+                        assert!(control(id).is_some(), "unknown control id {id}");
+                        used += 1;
+                    }
+                }
+            }
+        }
+        assert!(used >= CONTROLS.len(), "{used}");
+    }
+}
