@@ -3,7 +3,7 @@ CARGO ?= cargo
 DEMO := examples/clusters/demo
 RBACGRAPH := $(CARGO) run --quiet --bin rbacgraph --
 
-.PHONY: demo test lint unit bench doc perf test-python test-wasm wasm-tools chromium explorer
+.PHONY: demo test lint unit bench doc perf test-python test-wasm wasm-tools chromium explorer fuzz-build fuzz
 
 # The main job on the bundled demo cluster: the audit (what to fix first), who can read
 # secrets in the shop namespace, whether the CI deployer can create pods there (and why), and its path to the nodes.
@@ -14,7 +14,7 @@ demo:
 	-$(RBACGRAPH) -f $(DEMO) paths --as system:serviceaccount:ci:deployer --to nodes
 
 # Everything CI checks. Installs what it needs on a fresh machine (idempotent).
-test: lint unit doc test-python test-wasm
+test: lint unit doc fuzz-build test-python test-wasm
 
 lint:
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -99,3 +99,21 @@ test-wasm: wasm-tools chromium
 explorer: wasm-tools
 	cd $(WASM_DIR) && node scripts/build.mjs
 	$(PYTHON) -m http.server --bind 127.0.0.1 --directory $(WASM_DIR)/explorer 8000
+
+# The fuzz crate (fuzz/, cargo-fuzz, outside the workspace): CI builds every
+# target on stable, uninstrumented (its own target dir, shared lockfile in
+# fuzz/); `cargo test` replays fuzz/regressions/ (tests/fuzz_regressions.rs).
+# `make fuzz FUZZ_TARGET=yaml_loader FUZZ_SECONDS=600` fuzzes one target on
+# nightly (cargo-fuzz installed once), seeded from the regressions and fixtures.
+FUZZ_TARGET ?= yaml_loader
+FUZZ_SECONDS ?= 300
+
+fuzz-build:
+	$(CARGO) build --quiet --manifest-path fuzz/Cargo.toml --bins --target-dir target/fuzz
+
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --version 0.13.1
+	mkdir -p fuzz/corpus/$(FUZZ_TARGET)
+	cp fuzz/regressions/$(FUZZ_TARGET)/* fuzz/corpus/$(FUZZ_TARGET)/
+	cd fuzz && $(CARGO) +nightly fuzz run -O $(FUZZ_TARGET) corpus/$(FUZZ_TARGET) -- \
+		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=65536
