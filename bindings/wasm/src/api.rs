@@ -8,7 +8,10 @@
 use rbacgraph::discovery::ResourceType;
 use rbacgraph::graph::GraphStats;
 use rbacgraph::model::{PolicyRule, RoleKind, Scope, SubjectKind};
-use rbacgraph::query::paths::{AttackGraph, AttackPath, PathsReport, Target, Technique};
+use rbacgraph::query::audit::{Audit, AuditReport, IgnoreRules, KubeVersion};
+use rbacgraph::query::paths::{
+    AttackGraph, AttackPath, PathOptions, PathsReport, Target, Technique,
+};
 use rbacgraph::render::{Document, RulesReview, Summary, document};
 use rbacgraph::target::{self, Namespaces};
 use rbacgraph::{Decision, Identity, ObjectRef, RbacGraph, SubjectRef, WhoCan, WhoCanQuery};
@@ -307,6 +310,54 @@ pub fn paths(graph: &RbacGraph, q: &PathsInput) -> Result<Document<PathsReport>,
         Some(id) => attack.paths(&id, &target, max_depth).collect(),
     };
     Ok(document("EscalationPaths", PathsReport { paths }))
+}
+
+/// `audit` input: every field optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuditInput {
+    /// Run the upgrade checks against `1.NN`.
+    pub target_version: Option<String>,
+    /// The text of an ignore file (YAML: `ignore: [{id, subject, object, reason}]`).
+    pub ignore: Option<String>,
+    /// Rank by reachability of cluster-admin (default true).
+    pub paths: Option<bool>,
+    /// The most steps an escalation path may have (default 8).
+    pub max_depth: Option<usize>,
+    /// Every ServiceAccount has a legacy token Secret.
+    #[serde(default)]
+    pub assume_legacy_tokens: bool,
+    /// Model EKS's `aws-auth` ConfigMap.
+    #[serde(default)]
+    pub eks: bool,
+}
+
+/// `audit`, as `rbacgraph audit -o json`.
+pub fn audit(graph: &RbacGraph, q: &AuditInput) -> Result<Document<AuditReport>, ApiError> {
+    let target = q
+        .target_version
+        .as_deref()
+        .map(str::parse::<KubeVersion>)
+        .transpose()
+        .map_err(|e| ApiError::from(e).on_field("targetVersion"))?;
+    let ignore = match q.ignore.as_deref() {
+        Some(text) => {
+            IgnoreRules::from_yaml(text).map_err(|e| ApiError::from(e).on_field("ignore"))?
+        }
+        None => IgnoreRules::default(),
+    };
+    let mut audit = Audit::builder(graph)
+        .ignore(ignore)
+        .paths(q.paths.unwrap_or(true))
+        .max_depth(q.max_depth.unwrap_or(8))
+        .path_options(PathOptions {
+            assume_legacy_tokens: q.assume_legacy_tokens,
+            eks: q.eks,
+        });
+    if let Some(v) = target {
+        audit = audit.target_version(v);
+    }
+    Ok(document("AuditReport", audit.run()))
 }
 
 /// `summary`, as `rbacgraph summary -o json`.

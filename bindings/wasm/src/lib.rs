@@ -220,6 +220,15 @@ impl Graph {
         result(input(query).and_then(|q| api::paths(&self.inner, &q)))
     }
 
+    /// The hardening audit (`rbacgraph audit -o json`); `{}` for the defaults.
+    #[wasm_bindgen(unchecked_return_type = "Result<AuditReportDocument>")]
+    pub fn audit(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AuditQuery")] query: JsValue,
+    ) -> JsValue {
+        result(input(query).and_then(|q| api::audit(&self.inner, &q)))
+    }
+
     /// What was loaded and every diagnostic (`rbacgraph summary -o json`).
     #[wasm_bindgen(unchecked_return_type = "SummaryDocument")]
     pub fn summary(&self) -> JsValue {

@@ -82,6 +82,19 @@ export interface PathsQuery {
   eks?: boolean;
 }
 
+export interface AuditQuery {
+  /** Run the upgrade checks against `1.NN`. */
+  targetVersion?: string;
+  /** The text of an ignore file (YAML: `ignore: [{id, subject, object, reason}]`). */
+  ignore?: string;
+  /** Rank by reachability of cluster-admin (default true). */
+  paths?: boolean;
+  /** Default 8. */
+  maxDepth?: number;
+  assumeLegacyTokens?: boolean;
+  eks?: boolean;
+}
+
 export interface AccessMatrixQuery {
   /** Empty: any member of `groups`. */
   user?: string;
@@ -313,6 +326,44 @@ export interface TechniqueInfo {
 
 export interface EscalationPathsDocument extends DocumentHeader<"EscalationPaths"> {
   paths: AttackPath[];
+}
+
+export type AuditSeverity = "info" | "low" | "medium" | "high" | "critical";
+
+export interface Finding {
+  /** The control's stable id, e.g. `CIS-5.1.2`. */
+  id: string;
+  title: string;
+  severity: AuditSeverity;
+  message: string;
+  subjects: SubjectRef[];
+  /** With their sources (file and line). */
+  objects: ObjectRef[];
+  /** Who-can grants, rules, objects and facts (tagged by `type`). */
+  evidence: Array<{ type: "grants" | "rule" | "object" | "fact"; [key: string]: unknown }>;
+  remediation: string;
+  severityReason: string;
+  pathToClusterAdmin?: AttackPath;
+}
+
+export interface SuppressedFinding extends Finding {
+  reason: string;
+  ruleIndex: number;
+}
+
+export interface AuditReportDocument extends DocumentHeader<"AuditReport"> {
+  targetVersion?: string;
+  reachability: "attackGraph" | "permissionOnly";
+  summary: {
+    findings: number;
+    bySeverity: Record<AuditSeverity, number>;
+    suppressed: number;
+    controls: number;
+  };
+  /** Most severe first. */
+  findings: Finding[];
+  suppressed: SuppressedFinding[];
+  notes: string[];
 }
 
 export interface ResourceType {

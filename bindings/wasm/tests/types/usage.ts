@@ -62,6 +62,15 @@ for (const p of paths.paths) {
   }
 }
 
+const audit = unwrap(graph.audit({ targetVersion: "1.30", paths: false }));
+for (const f of audit.findings) {
+  const level: "info" | "low" | "medium" | "high" | "critical" = f.severity;
+  console.log(f.id, level, f.objects.map((o) => o.source?.line), f.pathToClusterAdmin?.steps.length);
+}
+console.log(audit.summary.bySeverity.critical, audit.suppressed.map((s) => s.reason));
+// @ts-expect-error: targetVersion is a string such as "1.30"
+graph.audit({ targetVersion: 1.3 });
+
 const summary = graph.summary();
 const counts: number = Object.values(summary.load.loaded).reduce((a, b) => a + b, 0) + graph.stats().edges;
 const warnings = summary.diagnostics.filter((d) => d.severity === "warning").map((d) => `${d.source.file}:${d.source.line ?? 0} ${d.field ?? ""}`);
