@@ -110,7 +110,7 @@ pub struct IdentityArgs {
     /// The identity gets what Kubernetes' authenticators add: system:authenticated
     /// (system:unauthenticated for system:anonymous), and system:serviceaccounts plus
     /// system:serviceaccounts:NS for a service account.
-    #[arg(long = "as", value_name = "USER", required = true)]
+    #[arg(long = "as", value_name = "USER", required = true, value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub user: String,
 
     /// A group the user is in; repeatable
@@ -244,6 +244,7 @@ pub struct PathsArgs {
     #[arg(
         long = "as",
         value_name = "USER",
+        value_parser = clap::builder::NonEmptyStringValueParser::new(),
         required_unless_present = "all",
         conflicts_with = "all"
     )]

@@ -51,7 +51,10 @@ impl From<io::Error> for AppError {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     if cli.global.output == cli::Format::Dot
         && matches!(
             cli.command,
@@ -101,6 +104,38 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `--help` and `--version` print as clap renders them (exit 0); a usage
+/// error is one line on stderr, as every other error is, and exit 2.
+/// clap's message continues on indented lines (the missing arguments, the
+/// invalid value's choices) before a blank line and the usage: those are
+/// joined; the usage and tips are left to `--help`.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let text = e.render().to_string();
+    let message = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    eprintln!("error: {message} (see `rbacgraph --help`)");
+    ExitCode::from(2)
 }
 
 fn first_line(s: &str) -> &str {
