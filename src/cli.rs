@@ -318,7 +318,7 @@ pub struct DiffArgs {
     #[arg(long)]
     pub fail_on_change: bool,
 
-    /// Exit 1 when a principal newly reaches cluster-admin
+    /// Exit 1 when a principal newly reaches cluster-admin, or reaches it in fewer steps
     #[arg(long)]
     pub fail_on_escalation: bool,
 

@@ -18,6 +18,7 @@ use rbacgraph::RbacGraph;
 use rbacgraph::query::audit::{
     Audit, AuditReport, CONTROLS, IgnoreRules, KubeVersion, Reachability, Severity,
 };
+use rbacgraph::query::paths::Technique;
 use serde_json::Value;
 
 fn root() -> &'static Path {
@@ -137,7 +138,18 @@ fn the_demo_clusters_planted_mistakes_are_found() {
             .unwrap()
     };
     assert!(deployer("CIS-5.1.4").message.contains("cluster-wide"));
-    assert_eq!(deployer("CIS-5.1.4").severity, Severity::High);
+    // Raised from high: a pod in kube-system runs as argocd-manager, which
+    // holds every permission (65-kube-system.yaml).
+    assert_eq!(deployer("CIS-5.1.4").severity, Severity::Critical);
+    let path = deployer("CIS-5.1.4")
+        .path_to_cluster_admin
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        path.techniques(),
+        [Technique::W01, Technique::E01],
+        "{path:?}"
+    );
     assert!(deployer("CIS-5.1.2").message.contains("cluster-wide"));
     // 3. Secrets readable by every authenticated user.
     assert!(has(
@@ -808,9 +820,17 @@ fn fail_on_sets_the_exit_code() {
     assert_eq!(with(&["--fail-on", "high"]).0, 1);
     assert_eq!(
         with(&["--fail-on", "critical"]).0,
-        0,
-        "the demo has no critical finding"
+        1,
+        "argocd-manager holds every permission"
     );
+    let (code, out, _) = run(&[
+        "-f",
+        "tests/fixtures/audit/CIS-5.1.1/negative.yaml",
+        "audit",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(code, 0, "{out}");
     let clean = [
         "-f",
         "tests/fixtures/audit/CIS-5.1.1/negative.yaml",

@@ -1552,13 +1552,13 @@ fn demo_loads_with_only_the_planted_warnings() {
     let summary = g.load_summary();
     assert_eq!(
         (summary.files, summary.documents, summary.failed),
-        (9, 79, 0)
+        (10, 82, 0)
     );
     assert_eq!(
         summary.loaded,
         counts(&[
-            ("ClusterRole", 18),
-            ("ClusterRoleBinding", 10),
+            ("ClusterRole", 19),
+            ("ClusterRoleBinding", 11),
             ("CronJob", 3),
             ("CustomResourceDefinition", 1),
             ("DaemonSet", 1),
@@ -1568,7 +1568,7 @@ fn demo_loads_with_only_the_planted_warnings() {
             ("Role", 7),
             ("RoleBinding", 13),
             ("Secret", 1),
-            ("ServiceAccount", 9),
+            ("ServiceAccount", 10),
             ("StatefulSet", 2),
         ])
     );
@@ -1577,7 +1577,7 @@ fn demo_loads_with_only_the_planted_warnings() {
     assert_eq!(stats.aggregated_cluster_roles, 3);
     assert_eq!(stats.dangling_bindings, 1);
     assert_eq!(stats.workloads, 13);
-    assert_eq!(stats.subjects, 18);
+    assert_eq!(stats.subjects, 19);
     // The CRD is known to discovery.
     assert!(g.discovery().get("example.com", "backups").is_some());
     // The Secret's value is never kept.
@@ -1669,6 +1669,7 @@ fn demo_planted_1_cluster_admin_for_shop_default_sa() {
             MASTERS,
             "ServiceAccount ci/deployer",
             "Group system:authenticated",
+            "ServiceAccount kube-system/argocd-manager",
             "Group dev-team",
             "User alice@example.com",
             "ServiceAccount shop/default",
@@ -1710,7 +1711,11 @@ fn demo_planted_2_ci_deployer_cluster_wide() {
     );
     assert_eq!(
         bound(&g, res("create", "", "pods").in_namespace("kube-system")),
-        [MASTERS, "ServiceAccount ci/deployer"]
+        [
+            MASTERS,
+            "ServiceAccount ci/deployer",
+            "ServiceAccount kube-system/argocd-manager"
+        ]
     );
     assert_eq!(
         workloads_of(&g, "ci", "deployer"),
@@ -1730,10 +1735,18 @@ fn demo_planted_3_authenticated_reads_every_secret() {
         ],
     );
     let list = || res("list", "", "secrets").in_namespace("payments");
-    assert_eq!(bound(&g, list()), [MASTERS, "Group system:authenticated"]);
+    assert_eq!(
+        bound(&g, list()),
+        [
+            MASTERS,
+            "Group system:authenticated",
+            "ServiceAccount kube-system/argocd-manager"
+        ]
+    );
     assert_eq!(
         who(&g, list(), false, true),
         [
+            "ServiceAccount kube-system/argocd-manager",
             "ServiceAccount backup-system/backup-operator",
             "ServiceAccount ci/cache-warmer",
             "ServiceAccount shop/cart",
@@ -1890,16 +1903,27 @@ fn demo_planted_6_service_account_without_namespace() {
     );
     assert_eq!(
         bound(&g, url("get", "/metrics")),
-        [MASTERS, "ServiceAccount monitoring/prometheus"]
+        [
+            MASTERS,
+            "ServiceAccount monitoring/prometheus",
+            "ServiceAccount kube-system/argocd-manager"
+        ]
     );
     // The subject never shows up in who-can, bound or expanded.
     let node_metrics = || res("get", "", "nodes").subresource("metrics");
     assert_eq!(
         bound(&g, node_metrics()),
-        [MASTERS, "ServiceAccount monitoring/prometheus"]
+        [
+            MASTERS,
+            "ServiceAccount monitoring/prometheus",
+            "ServiceAccount kube-system/argocd-manager"
+        ]
     );
     assert_eq!(
         who(&g, node_metrics(), false, true),
-        ["ServiceAccount monitoring/prometheus"]
+        [
+            "ServiceAccount kube-system/argocd-manager",
+            "ServiceAccount monitoring/prometheus"
+        ]
     );
 }

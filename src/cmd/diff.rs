@@ -125,7 +125,7 @@ fn headline(diff: &PermissionDiff) -> String {
         )
     };
     if let Some(e) = &diff.escalation {
-        if e.gained.is_empty() && e.lost.is_empty() {
+        if e.gained.is_empty() && e.lost.is_empty() && e.shortened.is_empty() {
             out.push_str(&format!("; no change in who reaches {}", e.target));
         } else {
             out.push_str(&format!(
@@ -134,6 +134,9 @@ fn headline(diff: &PermissionDiff) -> String {
                 e.target,
                 e.lost.len()
             ));
+            if !e.shortened.is_empty() {
+                out.push_str(&format!(", {} reach it in fewer steps", e.shortened.len()));
+            }
         }
     }
     out
@@ -189,7 +192,7 @@ fn table(diff: &PermissionDiff) -> String {
         }
     }
     if let Some(e) = &diff.escalation
-        && (!e.gained.is_empty() || !e.lost.is_empty())
+        && (!e.gained.is_empty() || !e.lost.is_empty() || !e.shortened.is_empty())
     {
         out.push_str(&format!(
             "\n{}\n",
@@ -205,6 +208,16 @@ fn table(diff: &PermissionDiff) -> String {
                     path_chain(p)
                 ));
             }
+        }
+        for s in &e.shortened {
+            out.push_str(&format!(
+                "  {} {} in {} step(s) (was {}): {}\n",
+                paint(RED, "+"),
+                s.path.source,
+                s.path.steps.len(),
+                s.previous_steps,
+                path_chain(&s.path)
+            ));
         }
     }
     for e in &diff.errors {
@@ -233,6 +246,21 @@ fn markdown(diff: &PermissionDiff) -> String {
                     cell(&p.source.to_string()),
                     p.steps.len(),
                     cell(&path_chain(p))
+                ));
+            }
+        }
+        if !e.shortened.is_empty() {
+            out.push_str(&format!(
+                "\n#### :warning: Shorter paths to {}\n\n| principal | steps | was | path |\n|---|---|---|---|\n",
+                e.target
+            ));
+            for s in &e.shortened {
+                out.push_str(&format!(
+                    "| {} | {} | {} | {} |\n",
+                    cell(&s.path.source.to_string()),
+                    s.path.steps.len(),
+                    s.previous_steps,
+                    cell(&path_chain(&s.path))
                 ));
             }
         }

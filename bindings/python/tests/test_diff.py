@@ -53,6 +53,10 @@ def test_diff_is_typed(diff: rbacgraph.PermissionDiff) -> None:
         "ClusterRole oncall-impersonator (added)"]
     assert diff.escalation is not None
     assert diff.summary.gained_paths == len(diff.escalation.gained) == 1
+    (shorter,) = diff.escalation.shortened
+    assert isinstance(shorter, rbacgraph.ShorterPath)
+    assert str(shorter.path.source) == "User alice@example.com"
+    assert (len(shorter.path.steps), shorter.previous_steps) == (1, 4)
     assert diff.errors == ("old: RoleBinding ci/cache-warmer: Role `cache-writter` not found",)
 
 

@@ -45,7 +45,7 @@ def test_load_directory_and_files(demo: rbacgraph.Graph) -> None:
 
 def test_load_counts_match_the_demo_readme(demo: rbacgraph.Graph) -> None:
     load = demo.summary().load
-    assert (load.files, load.documents, sum(load.loaded.values())) == (9, 79, 78)
+    assert (load.files, load.documents, sum(load.loaded.values())) == (10, 82, 81)
     assert load.skipped == {"Backup": 1}
     stats = demo.stats()
     assert (stats.roles, stats.cluster_roles, stats.aggregated_cluster_roles) == (7, 18, 3)
@@ -307,18 +307,19 @@ def test_who_can_subjects_in_locator_order(demo: rbacgraph.Graph) -> None:
         "Group system:masters",
         "ServiceAccount ci/deployer",
         "Group system:authenticated",
+        "ServiceAccount kube-system/argocd-manager",
         "Group dev-team",
         "User alice@example.com",
         "ServiceAccount shop/default",
     ]
-    assert len(who) == 6 and who[-1].name == "default" and who[1:2][0].namespace == "ci"
+    assert len(who) == 7 and who[-1].name == "default" and who[1:2][0].namespace == "ci"
     assert who.errors == ()
 
 
 def test_who_can_expand_lists_principals(demo: rbacgraph.Graph) -> None:
     who = demo.who_can("list", "secrets", namespace="payments", expand=True)
     service_accounts = [s for s in who if s.kind == "ServiceAccount"]
-    assert len(service_accounts) == 12
+    assert len(service_accounts) == 13
     assert {"User alice@example.com"} <= {str(s) for s in who}
     via = {str(g.via) for s in who for g in s.grants}
     assert "Group system:authenticated" in via
@@ -355,7 +356,7 @@ def test_rules_for(demo: rbacgraph.Graph) -> None:
 
 def test_graph_repr_and_html(demo: rbacgraph.Graph) -> None:
     text = repr(demo)
-    assert text.startswith("<rbacgraph.Graph: 78 objects from 9 file(s)")
+    assert text.startswith("<rbacgraph.Graph: 81 objects from 10 file(s)")
     html = demo._repr_html_()
     assert "<table" in html and "rules[0].resources[0]" in html
 

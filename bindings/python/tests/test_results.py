@@ -139,7 +139,7 @@ def test_html_escapes_every_name() -> None:
 
 def test_summary_repr(demo: rbacgraph.Graph) -> None:
     text = repr(demo.summary())
-    assert text.startswith("Summary(78 objects from 9 file(s), 79 document(s); 0 failed)")
+    assert text.startswith("Summary(81 objects from 10 file(s), 82 document(s); 0 failed)")
     assert "3 aggregated" in text
     html = demo.summary()._repr_html_()
     assert "<caption>Problems: 3</caption>" in html

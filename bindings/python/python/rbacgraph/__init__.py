@@ -26,7 +26,16 @@ from . import _tables
 from ._graph import Graph, load
 from ._rbacgraph import __version__
 from .audit import AuditReport, Finding, SuppressedFinding
-from .diff import Cause, ChangedObject, PermissionDiff, PrincipalDiff, RuleChange
+from .diff import (
+    Cause,
+    ChangedObject,
+    DiffSummary,
+    EscalationDiff,
+    PermissionDiff,
+    PrincipalDiff,
+    RuleChange,
+    ShorterPath,
+)
 from .errors import LoadError, QueryError, RbacGraphError, UnknownResourceError
 from .results import (
     AttackPath,
@@ -62,7 +71,9 @@ __all__ = [
     "ChangedObject",
     "Decision",
     "Diagnostic",
+    "DiffSummary",
     "EffectiveRule",
+    "EscalationDiff",
     "Evidence",
     "Finding",
     "Grant",
@@ -84,8 +95,9 @@ __all__ = [
     "RbacGraphError",
     "Reason",
     "RemovableGrant",
-    "Rules",
     "RuleChange",
+    "Rules",
+    "ShorterPath",
     "Source",
     "SubjectGrants",
     "SubjectRef",

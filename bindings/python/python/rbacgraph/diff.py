@@ -38,6 +38,7 @@ __all__ = [
     "ChangedObject",
     "DiffSummary",
     "EscalationDiff",
+    "ShorterPath",
     "PermissionDiff",
     "PrincipalDiff",
     "RuleChange",
@@ -171,14 +172,35 @@ class PrincipalDiff(_Result):
 
 
 @dataclass(frozen=True)
+class ShorterPath(_Result):
+    """A principal's new shortest path to cluster-admin (``path``), shorter
+    than the old one (``previous_steps`` steps)."""
+
+    previous_steps: int
+    path: AttackPath
+    _raw: Dto = dc.field(default_factory=dict, repr=False, compare=False)
+
+    _COLUMNS = AttackPath._COLUMNS
+
+    @classmethod
+    def from_dict(cls, d: Dto, titles: Mapping[str, str]) -> ShorterPath:
+        return cls(d["previousSteps"], AttackPath.from_dict(d["path"], titles), _raw=d)
+
+    def _rows(self) -> List[Row]:
+        return self.path._rows()
+
+
+@dataclass(frozen=True)
 class EscalationDiff(_Result):
     """Paths to ``target`` (cluster-admin) that exist only in the new
-    snapshot (``gained``) or only in the old one (``lost``)."""
+    snapshot (``gained``) or only in the old one (``lost``), and principals
+    that reach it in both but in fewer steps now (``shortened``)."""
 
     target: str
     max_depth: int
     gained: Tuple[AttackPath, ...]
     lost: Tuple[AttackPath, ...]
+    shortened: Tuple[ShorterPath, ...] = ()
     _raw: Dto = dc.field(default_factory=dict, repr=False, compare=False)
 
     _COLUMNS = AttackPath._COLUMNS
@@ -190,11 +212,13 @@ class EscalationDiff(_Result):
             d["maxDepth"],
             tuple(AttackPath.from_dict(p, titles) for p in d.get("gained") or ()),
             tuple(AttackPath.from_dict(p, titles) for p in d.get("lost") or ()),
+            tuple(ShorterPath.from_dict(p, titles) for p in d.get("shortened") or ()),
             _raw=d,
         )
 
     def _rows(self) -> List[Row]:
-        return [row for p in self.gained + self.lost for row in p._rows()]
+        paths = self.gained + self.lost + tuple(s.path for s in self.shortened)
+        return [row for p in paths for row in p._rows()]
 
 
 @dataclass(frozen=True)
@@ -207,12 +231,14 @@ class DiffSummary(_Result):
     removed: int
     gained_paths: int
     lost_paths: int
+    shortened_paths: int = 0
     _raw: Dto = dc.field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, d: Dto) -> DiffSummary:
         return cls(
-            d["principals"], d["added"], d["removed"], d["gainedPaths"], d["lostPaths"], _raw=d
+            d["principals"], d["added"], d["removed"], d["gainedPaths"], d["lostPaths"],
+            d.get("shortenedPaths", 0), _raw=d
         )
 
 
@@ -254,14 +280,15 @@ class PermissionDiff(_Collection):
 
     def __bool__(self) -> bool:
         e = self.escalation
-        return bool(self.principals) or (e is not None and bool(e.gained or e.lost))
+        return bool(self.principals) or (
+            e is not None and bool(e.gained or e.lost or e.shortened))
 
     def __repr__(self) -> str:
         s = self.summary
         lines = [
             f"PermissionDiff({s.principals} principals: {s.added} rule sets added, "
             f"{s.removed} removed; {s.gained_paths} paths to cluster-admin gained, "
-            f"{s.lost_paths} lost)"
+            f"{s.lost_paths} lost, {s.shortened_paths} shortened)"
         ]
         for p in self.principals:
             lines.append(f"  {p.principal}" + (f" ({p.cluster_admin} cluster-admin)"

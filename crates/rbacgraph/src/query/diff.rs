@@ -183,6 +183,20 @@ pub struct EscalationDiff {
     pub gained: Vec<AttackPath>,
     /// A shortest path of every principal that reached it only in the old one.
     pub lost: Vec<AttackPath>,
+    /// Principals that reach it in both snapshots, but in fewer steps in
+    /// the new one: a new, easier way in (say, a one-step impersonation
+    /// where the old way needed a node escape).
+    pub shortened: Vec<ShorterPath>,
+}
+
+/// A principal's new shortest path, shorter than its old one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShorterPath {
+    /// Steps of the old snapshot's shortest path.
+    pub previous_steps: usize,
+    /// The new snapshot's shortest path.
+    pub path: AttackPath,
 }
 
 /// Counts of a diff.
@@ -199,6 +213,8 @@ pub struct DiffSummary {
     pub gained_paths: usize,
     /// Principals that no longer reach cluster-admin.
     pub lost_paths: usize,
+    /// Principals that reach cluster-admin in fewer steps than before.
+    pub shortened_paths: usize,
 }
 
 /// The answer of [`RbacGraph::diff`].
@@ -220,18 +236,18 @@ impl PermissionDiff {
     /// Whether anything changed (permissions or escalation paths).
     pub fn has_changes(&self) -> bool {
         !self.principals.is_empty()
-            || self
-                .escalation
-                .as_ref()
-                .is_some_and(|e| !e.gained.is_empty() || !e.lost.is_empty())
+            || self.escalation.as_ref().is_some_and(|e| {
+                !e.gained.is_empty() || !e.lost.is_empty() || !e.shortened.is_empty()
+            })
     }
 
-    /// Whether some principal newly reaches cluster-admin.
-    /// Without compared paths (`escalation` is `None`), whether some
-    /// principal newly holds cluster-admin-equivalent permissions.
+    /// Whether some principal newly reaches cluster-admin, or reaches it in
+    /// fewer steps than before. Without compared paths (`escalation` is
+    /// `None`), whether some principal newly holds cluster-admin-equivalent
+    /// permissions.
     pub fn has_new_escalation(&self) -> bool {
         match &self.escalation {
-            Some(e) => !e.gained.is_empty(),
+            Some(e) => !e.gained.is_empty() || !e.shortened.is_empty(),
             None => self
                 .principals
                 .iter()
@@ -332,21 +348,36 @@ impl RbacGraph {
                     .who_reaches(&Target::ClusterAdmin, options.max_depth)
             };
             let (before, after) = (reach(old), reach(new));
-            let keys = |paths: &[AttackPath]| -> BTreeSet<String> {
-                paths.iter().map(|p| p.source.key()).collect()
+            let steps = |paths: &[AttackPath]| -> BTreeMap<String, usize> {
+                paths
+                    .iter()
+                    .map(|p| (p.source.key(), p.steps.len()))
+                    .collect()
             };
-            let (before_keys, after_keys) = (keys(&before), keys(&after));
+            let (before_steps, after_steps) = (steps(&before), steps(&after));
+            let mut gained = Vec::new();
+            let mut shortened = Vec::new();
+            for path in after {
+                match before_steps.get(&path.source.key()) {
+                    None => gained.push(path),
+                    Some(&previous_steps) if path.steps.len() < previous_steps => {
+                        shortened.push(ShorterPath {
+                            previous_steps,
+                            path,
+                        });
+                    }
+                    Some(_) => {}
+                }
+            }
             EscalationDiff {
                 target: Target::ClusterAdmin.to_string(),
                 max_depth: options.max_depth,
-                gained: after
-                    .into_iter()
-                    .filter(|p| !before_keys.contains(&p.source.key()))
-                    .collect(),
+                gained,
                 lost: before
                     .into_iter()
-                    .filter(|p| !after_keys.contains(&p.source.key()))
+                    .filter(|p| !after_steps.contains_key(&p.source.key()))
                     .collect(),
+                shortened,
             }
         });
         let summary = DiffSummary {
@@ -355,6 +386,7 @@ impl RbacGraph {
             removed: principals.iter().map(|p| p.removed.len()).sum(),
             gained_paths: escalation.as_ref().map_or(0, |e| e.gained.len()),
             lost_paths: escalation.as_ref().map_or(0, |e| e.lost.len()),
+            shortened_paths: escalation.as_ref().map_or(0, |e| e.shortened.len()),
         };
         PermissionDiff {
             summary,
