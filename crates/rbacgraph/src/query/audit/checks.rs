@@ -188,10 +188,29 @@ fn permission_checks() -> Vec<PermissionCheck> {
     ]
 }
 
+/// How many grants and objects a who-can finding lists before it counts
+/// the rest (a group bound in every namespace would otherwise carry
+/// thousands).
+const MAX_LISTED: usize = 20;
+
+/// Up to [`MAX_LISTED`] items, then how many more.
+fn listed<'a>(items: impl ExactSizeIterator<Item = &'a String>) -> String {
+    let total = items.len();
+    let shown: Vec<&str> = items.take(MAX_LISTED).map(String::as_str).collect();
+    if total > shown.len() {
+        format!("{} and {} more", shown.join(", "), total - shown.len())
+    } else {
+        shown.join(", ")
+    }
+}
+
 /// What one subject is granted by one check.
 #[derive(Default)]
 struct Held {
     evidence: Vec<AuditEvidence>,
+    evidence_grants: usize,
+    omitted_grants: usize,
+    unlisted: HashSet<(String, Option<String>, String)>,
     cluster_wide: bool,
     namespaces: BTreeSet<String>,
     names: BTreeSet<String>,
@@ -209,20 +228,29 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// The names that rules with one of the request's verbs restrict it to
-    /// (the who-can engine decides which of them apply).
+    /// The names that rules restrict the request to: the `resourceNames` of
+    /// the rules the engine's index offers for its resource, with its verb
+    /// (the who-can engine then decides which of them apply).
     fn candidate_names(&self, request: &Request) -> BTreeSet<String> {
         let Request::Resource(r) = request else {
             return BTreeSet::new();
         };
         let mut names = BTreeSet::new();
-        for role in self.graph.roles() {
-            for rule in &role.rules {
-                if rule.resource_names.is_empty()
-                    || !rule.verbs.iter().any(|v| v == "*" || *v == r.verb)
-                {
-                    continue;
-                }
+        for (role, rule) in
+            self.graph
+                .index
+                .resource_candidates(&r.api_group, &r.resource, &r.subresource)
+        {
+            let Some(rule) = self
+                .graph
+                .role(role)
+                .and_then(|x| x.rules.get(rule as usize))
+            else {
+                continue;
+            };
+            if !rule.resource_names.is_empty()
+                && rule.verbs.iter().any(|v| v == "*" || *v == r.verb)
+            {
                 names.extend(rule.resource_names.iter().cloned());
             }
         }
@@ -278,13 +306,27 @@ impl Ctx<'_> {
                             }
                             _ => h.cluster_wide = true,
                         }
-                        h.objects.insert(g.binding.clone());
-                        h.objects.insert(g.role.clone());
+                        if h.objects.len() < MAX_LISTED {
+                            h.objects.insert(g.binding.clone());
+                            h.objects.insert(g.role.clone());
+                        } else {
+                            h.unlisted.insert((
+                                g.binding.kind.clone(),
+                                g.binding.namespace.clone(),
+                                g.binding.name.clone(),
+                            ));
+                        }
                     }
-                    h.evidence.push(AuditEvidence::Grants {
-                        request: req.clone(),
-                        grants,
-                    });
+                    // Enough evidence to act on; the totals say what is left out.
+                    let room = MAX_LISTED.saturating_sub(h.evidence_grants);
+                    h.evidence_grants += grants.len().min(room);
+                    h.omitted_grants += grants.len().saturating_sub(room);
+                    if room > 0 {
+                        h.evidence.push(AuditEvidence::Grants {
+                            request: req.clone(),
+                            grants: grants.into_iter().take(room).collect(),
+                        });
+                    }
                 }
             }
         }
@@ -294,8 +336,9 @@ impl Ctx<'_> {
                 "cluster-wide".to_string()
             } else {
                 format!(
-                    "in namespace(s) {}",
-                    h.namespaces.iter().cloned().collect::<Vec<_>>().join(", ")
+                    "in {} namespace(s): {}",
+                    h.namespaces.len(),
+                    listed(h.namespaces.iter())
                 )
             };
             let only_named = !h.unnamed;
@@ -315,13 +358,22 @@ impl Ctx<'_> {
             if only_named {
                 message.push_str(&format!(
                     ", limited to the names {}",
-                    h.names.iter().cloned().collect::<Vec<_>>().join(", ")
+                    listed(h.names.iter())
                 ));
             }
             let mut f = Finding::new(c, severity, message);
             f.subjects.push(subject);
             f.objects.extend(h.objects);
             f.evidence = h.evidence;
+            if h.omitted_grants > 0 || !h.unlisted.is_empty() {
+                f.evidence.push(AuditEvidence::Fact {
+                    message: format!(
+                        "{} more grant(s) through {} more binding(s) are not listed (`rbacgraph who-can VERB RESOURCE -A` lists them all)",
+                        h.omitted_grants,
+                        h.unlisted.len()
+                    ),
+                });
+            }
             out.push(f);
         }
     }

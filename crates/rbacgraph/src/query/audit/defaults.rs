@@ -16,7 +16,7 @@
 //!   the label `kubernetes.io/bootstrapping: rbac-defaults`, or, for a
 //!   binding, reference a default role whose name has that prefix.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::graph::{BindingId, RbacGraph, RoleId};
@@ -71,8 +71,9 @@ pub fn bootstrap_policy() -> &'static RbacGraph {
 pub struct Defaults {
     roles: HashSet<RoleId>,
     bindings: HashSet<BindingId>,
-    role_keys: HashSet<(String, String, String)>,
-    binding_keys: HashSet<(String, String, String)>,
+    /// Default roles and bindings by name: (kind, namespace or `""`).
+    role_keys: HashMap<String, Vec<(String, String)>>,
+    binding_keys: HashMap<String, Vec<(String, String)>>,
 }
 
 impl Defaults {
@@ -83,11 +84,12 @@ impl Defaults {
         for (i, role) in graph.roles().iter().enumerate() {
             if role_is_default(policy, role) {
                 d.roles.insert(RoleId(i as u32));
-                d.role_keys.insert(key(
+                insert(
+                    &mut d.role_keys,
                     role.kind.as_str(),
                     role.namespace.as_deref(),
                     &role.name,
-                ));
+                );
             }
         }
         for (i, binding) in graph.bindings().iter().enumerate() {
@@ -97,11 +99,12 @@ impl Defaults {
                 .is_none_or(|(r, _)| d.roles.contains(&r));
             if binding_is_default(policy, binding, role_default) {
                 d.bindings.insert(id);
-                d.binding_keys.insert(key(
+                insert(
+                    &mut d.binding_keys,
                     binding.kind.as_str(),
                     binding.namespace.as_deref(),
                     &binding.name,
-                ));
+                );
             }
         }
         d
@@ -125,23 +128,32 @@ impl Defaults {
 
     /// Whether a binding reference names an unmodified default binding.
     pub fn binding_ref(&self, r: &ObjectRef) -> bool {
-        self.binding_keys
-            .contains(&key(&r.kind, r.namespace.as_deref(), &r.name))
+        contains(&self.binding_keys, r)
     }
 
     /// Whether a role reference names an unmodified default role.
     pub fn role_ref(&self, r: &ObjectRef) -> bool {
-        self.role_keys
-            .contains(&key(&r.kind, r.namespace.as_deref(), &r.name))
+        contains(&self.role_keys, r)
     }
 }
 
-fn key(kind: &str, namespace: Option<&str>, name: &str) -> (String, String, String) {
-    (
-        kind.to_string(),
-        namespace.unwrap_or_default().to_string(),
-        name.to_string(),
-    )
+fn insert(
+    keys: &mut HashMap<String, Vec<(String, String)>>,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+) {
+    keys.entry(name.to_string())
+        .or_default()
+        .push((kind.to_string(), namespace.unwrap_or_default().to_string()));
+}
+
+/// Looked up by name without allocating: most names are no default.
+fn contains(keys: &HashMap<String, Vec<(String, String)>>, r: &ObjectRef) -> bool {
+    keys.get(&r.name).is_some_and(|v| {
+        v.iter()
+            .any(|(k, ns)| *k == r.kind && ns == r.namespace.as_deref().unwrap_or_default())
+    })
 }
 
 fn role_is_default(policy: &RbacGraph, role: &Role) -> bool {
