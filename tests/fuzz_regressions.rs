@@ -24,7 +24,11 @@ fn replay(target: &str, entry: Entry) {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no regression inputs in {}", dir.display());
+    assert!(
+        !files.is_empty(),
+        "no regression inputs in {}",
+        dir.display()
+    );
     for file in files {
         let bytes = std::fs::read(&file).unwrap();
         if let Err(broken) = entry(&bytes) {

@@ -223,16 +223,16 @@ automountServiceAccountToken: maybe
     assert_eq!(
         messages(&g),
         [
-            "invalid type: string \"get\", expected a sequence",
+            "invalid type: a string, expected a sequence",
             "invalid type: map, expected a sequence",
-            "invalid type: string \"admin\", expected a mapping",
-            "invalid type: string \"maybe\", expected a boolean",
+            "invalid type: a string, expected a mapping",
+            "invalid type: a string, expected a boolean",
         ]
     );
     assert_eq!(
         g.diagnostics()[0].to_string(),
         "error: types.yaml:1 (document 0): Role ci/reader: field `rules[0].verbs`: \
-         invalid type: string \"get\", expected a sequence"
+         invalid type: a string, expected a sequence"
     );
     assert_strict_fails(&files);
 }
@@ -569,14 +569,14 @@ items:
     assert_eq!(
         messages(&g),
         [
-            "invalid type: string \"get\", expected a sequence",
-            "invalid type: string \"get\", expected a sequence",
+            "invalid type: a string, expected a sequence",
+            "invalid type: a string, expected a sequence",
         ]
     );
     assert_eq!(
         g.diagnostics()[0].to_string(),
         "error: list.yaml (document 0, items[1]): Role ci/bad: field `rules[0].verbs`: \
-         invalid type: string \"get\", expected a sequence"
+         invalid type: a string, expected a sequence"
     );
     // The good items work: the binding's subject is ci/builder.
     let builder_sa =

@@ -287,7 +287,7 @@ impl AuditLog {
             },
             object: None,
             field: field.map(str::to_string),
-            message,
+            message: crate::error::redact(&message),
         });
     }
 
@@ -298,7 +298,7 @@ impl AuditLog {
             source,
             object: None,
             field: None,
-            message,
+            message: crate::error::redact(&message),
         });
     }
 
@@ -313,7 +313,7 @@ impl AuditLog {
                     source,
                     object: None,
                     field: (path != ".").then_some(path),
-                    message: format!("not an audit event: {}", e.inner()),
+                    message: crate::error::redact(&format!("not an audit event: {}", e.inner())),
                 });
                 return;
             }

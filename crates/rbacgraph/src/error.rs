@@ -92,6 +92,51 @@ pub enum Error {
     },
 }
 
+/// A parser's message without any value of the input: serde quotes the
+/// offending string (`invalid type: string "…", expected a mapping`), which
+/// could be a Secret's data, an environment variable or a token, so every
+/// quoted string becomes `a string`; and `expected struct RawUser` (a Rust
+/// type) becomes `expected a mapping`. Every diagnostic of the loader and
+/// the audit-log reader goes through this.
+pub(crate) fn redact(message: &str) -> String {
+    const QUOTED: &str = "string \"";
+    const STRUCT: &str = "expected struct ";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(QUOTED) {
+        let (before, tail) = rest.split_at_checked(start).unwrap_or((rest, ""));
+        out.push_str(before);
+        out.push_str("a string");
+        let inside = tail.get(QUOTED.len()..).unwrap_or_default();
+        // The value is Debug-escaped: it ends at the first unescaped quote.
+        let mut escaped = false;
+        let mut end = inside.len();
+        for (i, c) in inside.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        rest = inside.get(end..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    while let Some(start) = out.find(STRUCT) {
+        let name_start = start + STRUCT.len();
+        let name_len = out
+            .get(name_start..)
+            .unwrap_or_default()
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(out.len() - name_start);
+        out.replace_range(start..name_start + name_len, "expected a mapping");
+    }
+    out
+}
+
 fn first(problems: &[Diagnostic]) -> String {
     problems
         .first()
@@ -118,3 +163,22 @@ fn suggestion_text(suggestions: &[String]) -> String {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_removes_quoted_values_and_type_names() {
+        assert_eq!(
+            redact(r#"invalid type: string "hunter2 \"x\" y", expected a mapping"#),
+            "invalid type: a string, expected a mapping"
+        );
+        assert_eq!(
+            redact(r#"invalid type: string "a", expected struct RawUser"#),
+            "invalid type: a string, expected a mapping"
+        );
+        assert_eq!(redact(r#"string "unterminated"#), "a string");
+        assert_eq!(redact("unclosed bracket '['"), "unclosed bracket '['");
+    }
+}

@@ -170,12 +170,14 @@ impl Loader {
         }
     }
 
-    /// Keeps a diagnostic, or past [`MAX_DIAGNOSTICS`] only counts it, so
+    /// Keeps a diagnostic (its message [`crate::error::redact`]ed: no input
+    /// value is ever echoed), or past [`MAX_DIAGNOSTICS`] only counts it, so
     /// a stream of a million broken documents cannot take memory out of
     /// proportion to its size ([`Loader::into_parts`] says how many were
     /// not listed).
-    fn report(&mut self, diagnostic: Diagnostic) {
+    fn report(&mut self, mut diagnostic: Diagnostic) {
         if self.diagnostics.len() < MAX_DIAGNOSTICS {
+            diagnostic.message = crate::error::redact(&diagnostic.message);
             self.diagnostics.push(diagnostic);
         } else {
             self.summary.unlisted += 1;
