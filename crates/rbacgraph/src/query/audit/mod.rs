@@ -224,7 +224,7 @@ impl Finding {
         }
     }
 
-    /// The first object with a source, for locations.
+    /// The objects that have a source (file and line), for locations.
     pub fn located_objects(&self) -> impl Iterator<Item = &ObjectRef> {
         self.objects.iter().filter(|o| o.source.is_some())
     }
