@@ -48,8 +48,8 @@ def test_load_counts_match_the_demo_readme(demo: rbacgraph.Graph) -> None:
     assert (load.files, load.documents, sum(load.loaded.values())) == (10, 82, 81)
     assert load.skipped == {"Backup": 1}
     stats = demo.stats()
-    assert (stats.roles, stats.cluster_roles, stats.aggregated_cluster_roles) == (7, 18, 3)
-    assert (stats.role_bindings, stats.cluster_role_bindings) == (13, 10)
+    assert (stats.roles, stats.cluster_roles, stats.aggregated_cluster_roles) == (7, 19, 3)
+    assert (stats.role_bindings, stats.cluster_role_bindings) == (13, 11)
 
 
 def test_load_needs_a_path() -> None:
@@ -335,7 +335,8 @@ def test_who_can_all_namespaces(demo: rbacgraph.Graph) -> None:
 
 def test_who_can_subresource_and_name(demo: rbacgraph.Graph) -> None:
     proxy = demo.who_can("get", "nodes", subresource="proxy")
-    assert [str(s) for s in proxy] == ["Group system:masters"]
+    assert [str(s) for s in proxy] == [
+        "Group system:masters", "ServiceAccount kube-system/argocd-manager"]
     named = demo.who_can("get", "secrets", name="card-processor-key", namespace="payments")
     assert "ServiceAccount payments/payments-api" in {str(s) for s in named}
 

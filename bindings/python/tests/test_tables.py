@@ -22,7 +22,7 @@ def test_who_can_one_row_per_subject_grant(demo: rbacgraph.Graph) -> None:
         *(f"subject_{c}" for c in REF), *(f"binding_{c}" for c in REF),
         *(f"role_{c}" for c in REF), "rules", "via", "binding_source",
     ]
-    assert len(df) == sum(len(s.grants) for s in who) == 6
+    assert len(df) == sum(len(s.grants) for s in who) == 7
     assert who.to_pandas().equals(df)
     first = df.iloc[1]
     assert (first.subject_kind, first.subject_name, first.subject_namespace) == (
@@ -83,13 +83,13 @@ def test_warnings_and_lists_of_results(demo: rbacgraph.Graph) -> None:
     assert list(df["field"]) == ["rules[0].resources[0]", "subjects[0].namespace", "roleRef"]
     both = rbacgraph.to_pandas([demo.who_can("get", "secrets", namespace="shop"),
                                 demo.who_can("create", "pods", namespace="kube-system")])
-    assert len(both) == 6 + 2
+    assert len(both) == 7 + 3
 
 
 def test_summary_and_stats_tables(demo: rbacgraph.Graph) -> None:
     stats = demo.stats().to_pandas()
     assert stats.shape == (12, 2)
-    assert dict(zip(stats["count"], stats["value"]))["cluster_roles"] == 18
+    assert dict(zip(stats["count"], stats["value"]))["cluster_roles"] == 19
     loaded = demo.summary().load.to_pandas()
     assert set(loaded["what"]) == {"loaded", "skipped"}
 

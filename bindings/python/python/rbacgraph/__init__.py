@@ -15,7 +15,7 @@ Example:
     True
     >>> df = rbacgraph.to_pandas(graph.who_can("get", "secrets", namespace="shop"))
     >>> sorted(set(df["subject_name"]))[:3]
-    ['alice@example.com', 'default', 'deployer']
+    ['alice@example.com', 'argocd-manager', 'default']
 """
 
 from __future__ import annotations

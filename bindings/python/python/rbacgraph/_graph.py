@@ -116,7 +116,7 @@ class Graph:
         Example:
             >>> import rbacgraph
             >>> rbacgraph.Graph.load("examples/clusters/demo").stats().cluster_roles
-            18
+            19
         """
         if not paths:
             raise TypeError("load() needs at least one file or directory")
@@ -321,7 +321,7 @@ class Graph:
             >>> [str(s) for s in who][:3]
             ['Group system:masters', 'ServiceAccount ci/deployer', 'Group system:authenticated']
             >>> who.to_pandas().shape
-            (6, 12)
+            (7, 12)
         """
         target = _target(resource, name, api_group)
         dto = self._native.who_can(
@@ -492,7 +492,7 @@ class Graph:
             >>> import rbacgraph
             >>> report = rbacgraph.load("examples/clusters/demo").audit(fail_on="high")
             >>> report.failed, report[0].id, report.summary["bySeverity"]["high"]
-            (True, 'CIS-5.1.1', 4)
+            (True, 'CIS-5.1.1', 15)
         """
         if fail_on is not None:
             severity_rank(fail_on)
@@ -644,6 +644,6 @@ def load(*paths: PathLike, default_namespace: str = "default", strict: bool = Fa
         >>> import rbacgraph
         >>> graph = rbacgraph.load("examples/clusters/demo")
         >>> [str(s) for s in graph.who_can("create", "pods", namespace="kube-system")]
-        ['Group system:masters', 'ServiceAccount ci/deployer']
+        ['Group system:masters', 'ServiceAccount ci/deployer', 'ServiceAccount kube-system/argocd-manager']
     """
     return Graph.load(*paths, default_namespace=default_namespace, strict=strict)

@@ -558,7 +558,7 @@ class WhoCan(_Collection):
         >>> import rbacgraph
         >>> graph = rbacgraph.load("examples/clusters/demo")
         >>> [str(s) for s in graph.who_can("create", "pods", namespace="kube-system")]
-        ['Group system:masters', 'ServiceAccount ci/deployer']
+        ['Group system:masters', 'ServiceAccount ci/deployer', 'ServiceAccount kube-system/argocd-manager']
     """
 
     subjects: Tuple[SubjectGrants, ...]
