@@ -13,7 +13,8 @@ use super::controls::{CONTROLS, Control};
 use super::{AuditReport, Finding, Severity};
 
 /// The schema URI written into the log.
-pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub const SARIF_SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// A SARIF log (`sarifLog`).
 #[derive(Clone, Debug, Serialize)]
