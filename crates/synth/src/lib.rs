@@ -109,12 +109,14 @@ pub enum Error {
     Serialize(String),
 }
 
-/// The default policy files, in load order.
+/// The default policy files, in load order: the copy the core embeds to
+/// recognise default objects (`crates/rbacgraph/data/bootstrap`, with its
+/// attribution), so both crates start from the same policy.
 const DEFAULT_POLICY: &[&str] = &[
-    include_str!("../data/cluster-roles-featuregates.yaml"),
-    include_str!("../data/cluster-role-bindings.yaml"),
-    include_str!("../data/namespace-roles.yaml"),
-    include_str!("../data/namespace-role-bindings.yaml"),
+    include_str!("../../rbacgraph/data/bootstrap/cluster-roles-featuregates.yaml"),
+    include_str!("../../rbacgraph/data/bootstrap/cluster-role-bindings.yaml"),
+    include_str!("../../rbacgraph/data/bootstrap/namespace-roles.yaml"),
+    include_str!("../../rbacgraph/data/bootstrap/namespace-role-bindings.yaml"),
 ];
 
 fn default_policy() -> Vec<Value> {
