@@ -1271,9 +1271,10 @@ fn run_bootstrap_invariant_covers(suite: &Suite) -> Tally {
     let owner_ref: OwnerRef = suite.field("owner_ref").expect("owner_ref");
     let path: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "fixtures",
-        "kubernetes-bootstrap",
+        "crates",
+        "rbacgraph",
+        "data",
+        "bootstrap",
         &owner_ref.fixture,
     ]
     .iter()
