@@ -15,6 +15,7 @@ MODULES = [
     "rbacgraph.errors",
     "rbacgraph.diff",
     "rbacgraph.usage",
+    "rbacgraph.audit",
 ]
 
 

@@ -9,7 +9,9 @@ Example:
     >>> report = rbacgraph.load("examples/clusters/demo").audit()
     >>> first = report[0]
     >>> first.id, first.severity, str(first.subjects[0])
-    ('CIS-5.1.1', 'high', 'ServiceAccount shop/default')
+    ('CIS-5.1.1', 'critical', 'ServiceAccount kube-system/argocd-manager')
+    >>> [str(s.to) for s in report.by_id("CIS-5.1.4")[1].path_to_cluster_admin.steps]
+    ['ServiceAccount kube-system/argocd-manager', 'cluster-admin']
 """
 
 from __future__ import annotations
