@@ -216,13 +216,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_depth: usize,
 
-    /// Every ServiceAccount has a legacy token Secret (see paths --help)
-    #[arg(long)]
-    pub assume_legacy_tokens: bool,
-
-    /// The cluster is EKS (see paths --help)
-    #[arg(long)]
-    pub eks: bool,
+    #[command(flatten)]
+    pub model: AttackModelArgs,
 }
 
 #[derive(Debug, Args)]
@@ -276,6 +271,13 @@ pub struct PathsArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub limit: usize,
 
+    #[command(flatten)]
+    pub model: AttackModelArgs,
+}
+
+/// How the attack graph models the cluster (paths, export, diff, audit).
+#[derive(Debug, Args)]
+pub struct AttackModelArgs {
     /// Every ServiceAccount has a legacy token Secret (clusters before v1.24):
     /// reading a namespace's Secrets yields all its service accounts
     #[arg(long)]
@@ -285,6 +287,16 @@ pub struct PathsArgs {
     /// system:masters (on by itself when a Node has an eks.amazonaws.com/ label)
     #[arg(long)]
     pub eks: bool,
+}
+
+impl AttackModelArgs {
+    /// The attack-graph options these flags ask for.
+    pub fn options(&self) -> rbacgraph::query::paths::PathOptions {
+        rbacgraph::query::paths::PathOptions {
+            assume_legacy_tokens: self.assume_legacy_tokens,
+            eks: self.eks,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -299,13 +311,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub depth: usize,
 
-    /// Every ServiceAccount has a legacy token Secret (see paths --help)
-    #[arg(long)]
-    pub assume_legacy_tokens: bool,
-
-    /// The cluster is EKS (see paths --help)
-    #[arg(long)]
-    pub eks: bool,
+    #[command(flatten)]
+    pub model: AttackModelArgs,
 }
 
 #[derive(Debug, Args)]
@@ -330,13 +337,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_depth: usize,
 
-    /// Every ServiceAccount has a legacy token Secret (see paths --help)
-    #[arg(long)]
-    pub assume_legacy_tokens: bool,
-
-    /// The cluster is EKS (see paths --help)
-    #[arg(long)]
-    pub eks: bool,
+    #[command(flatten)]
+    pub model: AttackModelArgs,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use rbacgraph::query::audit::{
     Audit, AuditEvidence, AuditReport, Finding, IgnoreRules, KubeVersion, Reachability, Severity,
 };
-use rbacgraph::query::paths::PathOptions;
 
 use crate::AppError;
 use crate::cli::{AuditArgs, Format, GlobalArgs};
@@ -37,10 +36,7 @@ pub fn run(global: &GlobalArgs, args: &AuditArgs) -> Result<ExitCode, AppError> 
         .ignore(ignore)
         .paths(!args.no_paths)
         .max_depth(args.max_depth)
-        .path_options(PathOptions {
-            assume_legacy_tokens: args.assume_legacy_tokens,
-            eks: args.eks,
-        });
+        .path_options(args.model.options());
     if let Some(v) = target {
         audit = audit.target_version(v);
     }

@@ -6,7 +6,6 @@ use rbacgraph::AttackPath;
 use rbacgraph::query::diff::{
     AdminChange, Cause, ChangedObject, DiffOptions, ObjectChange, PermissionDiff, RuleChange,
 };
-use rbacgraph::query::paths::PathOptions;
 use rbacgraph::query::ruleset::describe;
 
 use crate::AppError;
@@ -23,14 +22,10 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, AppError> {
     let quiet = global.output != Format::Table;
     let old = crate::input::load_from(global, &global.files, quiet)?;
     let new = crate::input::load_from(global, &args.against, quiet)?;
-    let path_options = PathOptions {
-        assume_legacy_tokens: args.assume_legacy_tokens,
-        eks: args.eks,
-    };
     let options = DiffOptions {
         escalation_paths: !args.no_paths,
         max_depth: args.max_depth,
-        path_options,
+        path_options: args.model.options(),
     };
     let diff = timings::time("query", || old.diff(&new, &options));
     match global.output {

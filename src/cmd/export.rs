@@ -20,8 +20,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, AppError>
     let graph = crate::input::load(global, true)?;
     let attack = timings::time("attack graph", || {
         AttackGraph::builder(&graph)
-            .assume_legacy_tokens(args.assume_legacy_tokens)
-            .eks(args.eks)
+            .options(args.model.options())
             .build()
     });
     let mut export = timings::time("query", || ExportGraph::new(&attack));

@@ -16,8 +16,7 @@ pub fn run(global: &GlobalArgs, args: &PathsArgs) -> Result<ExitCode, AppError> 
     let target = Target::parse(&args.to)?;
     let attack = timings::time("attack graph", || {
         AttackGraph::builder(&graph)
-            .assume_legacy_tokens(args.assume_legacy_tokens)
-            .eks(args.eks)
+            .options(args.model.options())
             .build()
     });
     let paths: Vec<AttackPath> = if args.all {
