@@ -462,9 +462,20 @@ impl<'g> Audit<'g> {
             }
             Reachability::PermissionOnly
         };
+        // Most severe first; within a severity, findings with a path to
+        // cluster-admin (shortest first), then the catalogue's order
+        // (CIS-5.1.2 before CIS-5.1.10).
+        let catalogue_position = |id: &str| CONTROLS.iter().position(|c| c.id == id);
+        let path_steps = |f: &Finding| {
+            f.path_to_cluster_admin
+                .as_ref()
+                .map_or(usize::MAX, |p| p.steps.len())
+        };
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
+                .then_with(|| path_steps(a).cmp(&path_steps(b)))
+                .then_with(|| catalogue_position(&a.id).cmp(&catalogue_position(&b.id)))
                 .then_with(|| a.id.cmp(&b.id))
                 .then_with(|| a.subjects.cmp(&b.subjects))
                 .then_with(|| a.objects.cmp(&b.objects))
