@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use super::techniques::Technique;
-use super::{AttackGraph, Candidate, CapEdge, EdgeRef, Evidence, Piece, materialize};
+use super::{AttackGraph, Candidate, EdgeRef, Evidence, Piece, Scope, materialize};
 
 /// Indexes built by [`AttackGraph::finalize`].
 #[derive(Clone, Debug, Default)]
@@ -26,6 +26,8 @@ pub(crate) struct Adjacency {
     out_caps: Vec<Vec<u32>>,
     /// Group-wide capability edges by group.
     group_edges: Vec<Vec<u32>>,
+    /// Template capability edges by template.
+    template_edges: Vec<Vec<u32>>,
     /// Capability edges of one capability, by capability.
     cap_edges: Vec<Vec<u32>>,
     /// Capabilities whose own target list names a node, by node.
@@ -47,6 +49,9 @@ pub(crate) struct Done {
     caps: Vec<bool>,
     hubs: Vec<bool>,
     floating: bool,
+    /// Per template, the member groups a forward search has not expanded,
+    /// or the edges a reverse search has not harvested.
+    left: Vec<Option<Vec<u32>>>,
     /// Marks to set once the current node is finished.
     pending: Vec<Mark>,
 }
@@ -57,6 +62,8 @@ enum Mark {
     Cap(u32),
     Hub(u32),
     Floating,
+    /// Drop the template's edges harvested for a namespace.
+    Harvested(u32, u32),
 }
 
 impl Done {
@@ -66,6 +73,7 @@ impl Done {
             caps: vec![false; g.catalogue.caps.len()],
             hubs: vec![false; g.catalogue.hubs.len()],
             floating: false,
+            left: vec![None; g.catalogue.templates.len()],
             pending: Vec::new(),
         }
     }
@@ -76,13 +84,20 @@ impl Done {
             Mark::Cap(i) => self.caps.get(i as usize).copied().unwrap_or(false),
             Mark::Hub(i) => self.hubs.get(i as usize).copied().unwrap_or(false),
             Mark::Floating => self.floating,
+            Mark::Harvested(..) => false,
         }
     }
 
     /// Sets the marks gathered while expanding one node.
-    pub(crate) fn commit(&mut self) {
+    pub(crate) fn commit(&mut self, g: &AttackGraph<'_>) {
         for m in std::mem::take(&mut self.pending) {
             let slot = match m {
+                Mark::Harvested(t, x) => {
+                    if let Some(Some(left)) = self.left.get_mut(t as usize) {
+                        left.retain(|&e| g.bound_in(g.cap_edge_from(e), x));
+                    }
+                    continue;
+                }
                 Mark::Group(i) => self.groups.get_mut(i as usize),
                 Mark::Cap(i) => self.caps.get_mut(i as usize),
                 Mark::Hub(i) => self.hubs.get_mut(i as usize),
@@ -127,6 +142,7 @@ impl AttackGraph<'_> {
             inc: lists(n),
             out_caps: lists(n),
             group_edges: lists(cat.groups.len()),
+            template_edges: lists(cat.templates.len()),
             cap_edges: lists(cat.caps.len()),
             target_caps: lists(n),
             hub_caps: lists(cat.hubs.len()),
@@ -149,9 +165,10 @@ impl AttackGraph<'_> {
         }
         for (i, e) in self.cap_edges.iter().enumerate() {
             push(&mut adj.out_caps, e.from, i as u32);
-            match e.cap {
-                None => push(&mut adj.group_edges, e.group, i as u32),
-                Some(c) => push(&mut adj.cap_edges, c, i as u32),
+            match e.scope {
+                Scope::Group(g) => push(&mut adj.group_edges, g, i as u32),
+                Scope::Cap(c) => push(&mut adj.cap_edges, c, i as u32),
+                Scope::Template(t) => push(&mut adj.template_edges, t, i as u32),
             }
         }
         for (c, cap) in cat.caps.iter().enumerate() {
@@ -184,15 +201,67 @@ impl AttackGraph<'_> {
         self.adj = adj;
     }
 
-    /// The members of a capability edge.
-    fn members<'a>(&'a self, e: &'a CapEdge) -> &'a [u32] {
-        match &e.cap {
-            Some(c) => std::slice::from_ref(c),
-            None => self
-                .catalogue
-                .groups
-                .get(e.group as usize)
-                .map_or(&[], |g| g.members.as_slice()),
+    /// Whether a RoleBinding of namespace `x` applies to a node.
+    pub(crate) fn bound_in(&self, node: u32, x: u32) -> bool {
+        self.bound
+            .get(node as usize)
+            .is_some_and(|b| b.binary_search(&x).is_ok())
+    }
+
+    pub(crate) fn cap_edge_from(&self, e: u32) -> u32 {
+        self.cap_edges.get(e as usize).map_or(u32::MAX, |e| e.from)
+    }
+
+    /// The targets of a group's members as candidates from one edge.
+    fn expand_group(
+        &self,
+        group: u32,
+        edge: u32,
+        done: &mut Option<&mut Done>,
+        out: &mut Vec<Candidate>,
+    ) {
+        let Some(g) = self.catalogue.groups.get(group as usize) else {
+            return;
+        };
+        if let Some(d) = done.as_deref_mut() {
+            if d.is(Mark::Group(group)) {
+                return;
+            }
+            d.pending.push(Mark::Group(group));
+        }
+        for &c in &g.members {
+            self.expand_cap(c, edge, done, out);
+        }
+    }
+
+    fn expand_cap(
+        &self,
+        c: u32,
+        edge: u32,
+        done: &mut Option<&mut Done>,
+        out: &mut Vec<Candidate>,
+    ) {
+        let Some(cap) = self.catalogue.caps.get(c as usize) else {
+            return;
+        };
+        if let Some(d) = done.as_deref_mut() {
+            let mark = cap.hub.map_or(Mark::Cap(c), Mark::Hub);
+            if d.is(mark) {
+                return;
+            }
+            d.pending.push(mark);
+        }
+        for &t in cap.targets.iter() {
+            out.push((
+                t,
+                cap.technique,
+                u64::from(c),
+                EdgeRef::Cap {
+                    edge,
+                    cap: c,
+                    to: t,
+                },
+            ));
         }
     }
 
@@ -210,36 +279,40 @@ impl AttackGraph<'_> {
             let Some(edge) = self.cap_edges.get(ce as usize) else {
                 continue;
             };
-            if edge.cap.is_none()
-                && let Some(d) = done.as_deref_mut()
-            {
-                if d.is(Mark::Group(edge.group)) {
-                    continue;
-                }
-                d.pending.push(Mark::Group(edge.group));
-            }
-            for &c in self.members(edge) {
-                let Some(cap) = self.catalogue.caps.get(c as usize) else {
-                    continue;
-                };
-                if let Some(d) = done.as_deref_mut() {
-                    let mark = cap.hub.map_or(Mark::Cap(c), Mark::Hub);
-                    if d.is(mark) {
+            match edge.scope {
+                Scope::Cap(c) => self.expand_cap(c, ce, &mut done, &mut out),
+                Scope::Group(g) => self.expand_group(g, ce, &mut done, &mut out),
+                Scope::Template(t) => {
+                    let Some(tpl) = self.catalogue.templates.get(t as usize) else {
                         continue;
+                    };
+                    let groups: Vec<u32> = match done.as_deref_mut() {
+                        None => tpl.members.clone(),
+                        Some(d) => {
+                            let Some(left) = d.left.get_mut(t as usize) else {
+                                continue;
+                            };
+                            let left = left.get_or_insert_with(|| tpl.members.clone());
+                            let mut take = Vec::new();
+                            left.retain(|&g| {
+                                let x = self.catalogue.group_ns.get(g as usize).copied().flatten();
+                                if x.is_some_and(|x| self.bound_in(u, x)) {
+                                    true
+                                } else {
+                                    take.push(g);
+                                    false
+                                }
+                            });
+                            take
+                        }
+                    };
+                    for g in groups {
+                        let x = self.catalogue.group_ns.get(g as usize).copied().flatten();
+                        if x.is_some_and(|x| self.bound_in(u, x)) {
+                            continue;
+                        }
+                        self.expand_group(g, ce, &mut done, &mut out);
                     }
-                    d.pending.push(mark);
-                }
-                for &t in cap.targets.iter() {
-                    out.push((
-                        t,
-                        cap.technique,
-                        u64::from(c),
-                        EdgeRef::Cap {
-                            edge: ce,
-                            cap: c,
-                            to: t,
-                        },
-                    ));
                 }
             }
         }
@@ -306,6 +379,38 @@ impl AttackGraph<'_> {
             {
                 done.pending.push(Mark::Group(g));
                 lists.extend(self.adj.group_edges.get(g as usize));
+            }
+            // A template's edges from principals no RoleBinding of the
+            // group's namespace applies to.
+            if let Some(g) = group
+                && let Some(Some(t)) = self.catalogue.group_template.get(g as usize)
+                && let Some(Some(x)) = self.catalogue.group_ns.get(g as usize)
+                && let Some(left) = done.left.get_mut(*t as usize)
+            {
+                let left = left.get_or_insert_with(|| {
+                    self.adj
+                        .template_edges
+                        .get(*t as usize)
+                        .cloned()
+                        .unwrap_or_default()
+                });
+                for &ce in left.iter() {
+                    if let Some(edge) = self.cap_edges.get(ce as usize)
+                        && !self.bound_in(edge.from, *x)
+                    {
+                        out.push((
+                            edge.from,
+                            cap.technique,
+                            u64::from(c),
+                            EdgeRef::Cap {
+                                edge: ce,
+                                cap: c,
+                                to: v,
+                            },
+                        ));
+                    }
+                }
+                done.pending.push(Mark::Harvested(*t, *x));
             }
             for &ce in lists.into_iter().flatten() {
                 if let Some(edge) = self.cap_edges.get(ce as usize) {
@@ -392,20 +497,36 @@ impl AttackGraph<'_> {
                 // The decisions were made on the group's requests (the same
                 // requests without names no rule lists): put the member's
                 // names back.
-                let canonical: &[Arc<Vec<u32>>] = match ce.cap {
-                    Some(_) => &c.slots,
-                    None => self
-                        .catalogue
+                let group = |g: u32| {
+                    self.catalogue
                         .groups
-                        .get(ce.group as usize)
-                        .map_or(&[], |g| g.slots.as_slice()),
+                        .get(g as usize)
+                        .map_or(&[][..], |g| g.slots.as_slice())
+                };
+                let canonical: &[Arc<Vec<u32>>] = match ce.scope {
+                    Scope::Cap(_) => &c.slots,
+                    Scope::Group(g) => group(g),
+                    // Decided on the requests without namespace: ask the
+                    // member's, without the name where the group dropped it.
+                    Scope::Template(_) => group(
+                        self.catalogue
+                            .cap_group
+                            .get(cap as usize)
+                            .copied()
+                            .unwrap_or(u32::MAX),
+                    ),
                 };
                 let mut pieces = Vec::with_capacity(ce.pieces.len() + 1);
                 for (i, (k, piece)) in ce.pieces.iter().enumerate() {
                     let own = c.slots.get(i).and_then(|s| s.get(*k as usize));
                     let asked = canonical.get(i).and_then(|s| s.get(*k as usize));
-                    match own {
-                        Some(&r) if own != asked => pieces.push(piece.renamed(r)),
+                    match (ce.scope, own) {
+                        (Scope::Template(_), Some(&r)) => pieces.push(Piece::Ask {
+                            actor: ce.from,
+                            request: r,
+                            nameless: own != asked,
+                        }),
+                        (_, Some(&r)) if own != asked => pieces.push(piece.renamed(r)),
                         _ => pieces.push(piece.clone()),
                     }
                 }

@@ -27,12 +27,13 @@ use super::index::BindingIndex;
 use super::techniques::{Technique, escape_reasons, runs_everywhere, token_mounted};
 use super::{
     AttackGraph, AttackNode, Edge, Evidence, NODE_USERNAME_PREFIX, PathOptions, Piece,
-    SYSTEM_NODES, materialize,
+    SYSTEM_NODES, Scope, materialize,
 };
 use crate::graph::{BindingId, RbacGraph, RoleId, WorkloadId, subject_key};
 use crate::matching::rule_allows;
 use crate::model::{
-    NamedObject, PolicyRule, ServiceAccount, Source, Subject, SubjectKind, Workload, WorkloadKind,
+    BindingKind, NamedObject, PolicyRule, ServiceAccount, Source, Subject, SubjectKind, Workload,
+    WorkloadKind,
 };
 use crate::query::ObjectRef;
 use crate::query::authorize::Reason;
@@ -81,6 +82,18 @@ pub(crate) struct Group {
     pub(crate) members: Vec<u32>,
 }
 
+/// Groups of one technique whose requests are the same but for their
+/// namespace (one group per namespace): a principal no RoleBinding of a
+/// namespace applies to decides the same in all of them, by its
+/// ClusterRoleBindings alone.
+#[derive(Clone, Debug)]
+pub(crate) struct Template {
+    /// The slots' requests without namespace.
+    pub(crate) slots: Vec<Arc<Vec<u32>>>,
+    /// Member groups, in order.
+    pub(crate) members: Vec<u32>,
+}
+
 /// A technique and its slots' requests.
 type GroupKey = (Technique, Vec<Arc<Vec<u32>>>);
 
@@ -100,6 +113,16 @@ pub(crate) struct Catalogue {
     pub(crate) groups: Vec<Group>,
     /// The group of each capability.
     pub(crate) cap_group: Vec<u32>,
+    /// The namespace (index into `namespaces`) of a group whose namespaced
+    /// requests are all in one namespace.
+    pub(crate) group_ns: Vec<Option<u32>>,
+    /// Templates of groups.
+    pub(crate) templates: Vec<Template>,
+    /// The template of each group, if any.
+    pub(crate) group_template: Vec<Option<u32>>,
+    /// Principals some RoleBinding of a namespace applies to, by namespace
+    /// index, sorted.
+    pub(crate) bound_actors: Vec<Vec<u32>>,
     /// Target lists many capabilities share ([`SINKS_HUB`], [`WORKLOADS_HUB`]).
     pub(crate) hubs: Vec<Arc<Vec<u32>>>,
     /// The capabilities a RoleBinding in a namespace can fill (every slot
@@ -166,11 +189,19 @@ impl<'g> Lookup<'g> {
     }
 }
 
+/// Principals allowed a request by ClusterRoleBindings, and by
+/// RoleBindings of its namespace (sorted).
+type ReverseParts = (Rc<Vec<u32>>, Rc<Vec<u32>>);
+
 /// Build-time caches.
 pub(crate) struct Ctx<'g> {
     pub(crate) index: BindingIndex<'g>,
     /// Request → principals some allowing binding names (sorted).
     reverse: HashMap<u32, Rc<Vec<u32>>>,
+    /// Request → [`AttackGraph::reverse_parts`].
+    reverse_parts: HashMap<u32, ReverseParts>,
+    /// Request without namespace → principals ClusterRoleBindings allow.
+    cluster_reverse: HashMap<Request, Rc<Vec<u32>>>,
     /// A slot (its alternatives) → the union of their reverse sets.
     slot_union: HashMap<Arc<Vec<u32>>, Rc<Vec<u32>>>,
     /// (actor, request) → the evidence when allowed.
@@ -213,6 +244,8 @@ impl<'g> Ctx<'g> {
         Ctx {
             index: BindingIndex::new(graph),
             reverse: HashMap::new(),
+            reverse_parts: HashMap::new(),
+            cluster_reverse: HashMap::new(),
             slot_union: HashMap::new(),
             decisions: HashMap::new(),
             nameless: HashMap::new(),
@@ -378,6 +411,7 @@ pub(crate) fn build<'g>(graph: &'g RbacGraph, options: PathOptions) -> AttackGra
         evidence: Vec::new(),
         cap_edges: Vec::new(),
         floating: Vec::new(),
+        bound: Vec::new(),
         adj: super::adjacency::Adjacency::default(),
         catalogue: Catalogue::default(),
     };
@@ -402,8 +436,12 @@ pub(crate) fn build<'g>(graph: &'g RbacGraph, options: PathOptions) -> AttackGra
         }
     }
     g.add_static_edges(&lookup);
+    g.build_templates(&ctx);
     for group in 0..g.catalogue.groups.len() {
         g.apply_reverse(&mut ctx, group as u32);
+    }
+    for template in 0..g.catalogue.templates.len() {
+        g.apply_template(&mut ctx, template as u32);
     }
     g.writes_reverse(&mut ctx);
     if let Some(&sink) = g.node_index.get(&AttackNode::ClusterAdmin) {
@@ -695,21 +733,57 @@ impl<'g> AttackGraph<'g> {
         if let Some(found) = ctx.reverse.get(&request) {
             return Rc::clone(found);
         }
-        let g = self.graph;
-        let allowing = ctx
-            .index
-            .allowing(&self.catalogue.requests[request as usize]);
-        let mut out = Vec::new();
-        for b in allowing {
-            if let Some(binding) = g.binding(b) {
-                out.extend(self.subject_actors(ctx, b, &binding.subjects));
-            }
-        }
+        let (cluster, local) = self.reverse_parts(ctx, request);
+        let mut out: Vec<u32> = cluster.iter().chain(local.iter()).copied().collect();
         out.sort_unstable();
         out.dedup();
         let out = Rc::new(out);
         ctx.reverse.insert(request, Rc::clone(&out));
         out
+    }
+
+    /// The principals sorted, of a list of bindings.
+    fn binding_actors(&self, ctx: &Ctx<'_>, bindings: &[BindingId]) -> Vec<u32> {
+        let mut out = Vec::new();
+        for &b in bindings {
+            if let Some(binding) = self.graph.binding(b) {
+                out.extend(self.subject_actors(ctx, b, &binding.subjects));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// [`Self::reverse`] in two parts: the principals that ClusterRoleBindings
+    /// allow (the same in every namespace, so kept per request shape), and
+    /// those the RoleBindings of the request's namespace allow.
+    pub(crate) fn reverse_parts(&self, ctx: &mut Ctx<'g>, request: u32) -> ReverseParts {
+        if let Some(found) = ctx.reverse_parts.get(&request) {
+            return found.clone();
+        }
+        let Some(req) = self.catalogue.requests.get(request as usize) else {
+            return (Rc::default(), Rc::default());
+        };
+        let shape = req.clone().in_namespace("");
+        let cluster = match ctx.cluster_reverse.get(&shape) {
+            Some(found) => Rc::clone(found),
+            None => {
+                let (bindings, _) = ctx.index.allowing_split(&shape);
+                let out = Rc::new(self.binding_actors(ctx, &bindings));
+                ctx.cluster_reverse.insert(shape, Rc::clone(&out));
+                out
+            }
+        };
+        let local = if req.namespace().is_empty() {
+            Rc::default()
+        } else {
+            let (_, bindings) = ctx.index.allowing_split(req);
+            Rc::new(self.binding_actors(ctx, &bindings))
+        };
+        ctx.reverse_parts
+            .insert(request, (Rc::clone(&cluster), Rc::clone(&local)));
+        (cluster, local)
     }
 
     /// The principals the subjects of a binding apply to.
@@ -753,7 +827,10 @@ impl<'g> AttackGraph<'g> {
             // authorizer when the evidence is read.
             // Cheap to ask again, so not kept.
             Some(Actor::Identity(_)) if ctx.indexed.contains(&actor) => {
-                return if self.reverse(ctx, request).binary_search(&actor).is_err() {
+                let (cluster, local) = self.reverse_parts(ctx, request);
+                return if cluster.binary_search(&actor).is_err()
+                    && local.binary_search(&actor).is_err()
+                {
                     None
                 } else {
                     let nameless = self.names_irrelevant(ctx, request);
@@ -967,21 +1044,21 @@ impl<'g> AttackGraph<'g> {
         Some(out)
     }
 
-    /// Records that an actor filled a group's slots (`cap: None`) or one
-    /// capability's.
-    fn emit(&mut self, actor: u32, group: u32, cap: Option<u32>, pieces: Vec<(u32, Piece)>) {
-        let admin = match cap {
-            Some(c) => c as usize == E01_CAP,
-            None => self
+    /// Records that an actor filled the slots of a group, a capability or
+    /// a template.
+    fn emit(&mut self, actor: u32, scope: Scope, pieces: Vec<(u32, Piece)>) {
+        let admin = match scope {
+            Scope::Cap(c) => c as usize == E01_CAP,
+            Scope::Group(group) => self
                 .catalogue
                 .groups
                 .get(group as usize)
                 .is_some_and(|g| g.members.first().is_some_and(|&m| m as usize == E01_CAP)),
+            Scope::Template(_) => false,
         };
         self.cap_edges.push(super::CapEdge {
             from: actor,
-            group,
-            cap,
+            scope,
             pieces,
         });
         if admin && let Some(a) = self.admin.get_mut(actor as usize) {
@@ -1092,6 +1169,27 @@ impl<'g> AttackGraph<'g> {
         };
         let slots = g.slots.clone();
         let e01 = g.members.first().is_some_and(|&m| m as usize == E01_CAP);
+        // A group of a template: the principals RoleBindings of its
+        // namespace apply to (the others are the template's).
+        if let Some(Some(_)) = self.catalogue.group_template.get(group as usize)
+            && let Some(Some(x)) = self.catalogue.group_ns.get(group as usize)
+        {
+            let actors = self
+                .catalogue
+                .bound_actors
+                .get(*x as usize)
+                .cloned()
+                .unwrap_or_default();
+            for actor in actors {
+                if self.admin.get(actor as usize).copied().unwrap_or(false) {
+                    continue;
+                }
+                if let Some(ev) = self.evaluate(ctx, actor, &slots) {
+                    self.emit(actor, Scope::Group(group), ev);
+                }
+            }
+            return;
+        }
         let mut candidates: Option<Vec<u32>> = None;
         for slot in &slots {
             let union = self.slot_candidates(ctx, slot);
@@ -1108,7 +1206,146 @@ impl<'g> AttackGraph<'g> {
                 continue;
             }
             if let Some(ev) = self.evaluate(ctx, actor, &slots) {
-                self.emit(actor, group, None, ev);
+                self.emit(actor, Scope::Group(group), ev);
+            }
+        }
+    }
+
+    /// Finds the templates: the groups whose requests are in one namespace,
+    /// by technique and requests without namespace. Also the principals
+    /// RoleBindings apply to, per namespace.
+    fn build_templates(&mut self, ctx: &Ctx<'g>) {
+        let g = self.graph;
+        let namespaces = self.catalogue.namespaces.clone();
+        let ns_index = |ns: &str| namespaces.binary_search_by(|x| x.as_str().cmp(ns)).ok();
+        let mut bound_actors: Vec<Vec<u32>> = vec![Vec::new(); namespaces.len()];
+        for (i, b) in g.bindings().iter().enumerate() {
+            if let (BindingKind::RoleBinding, Some(ns)) = (b.kind, &b.namespace)
+                && let Some(list) = ns_index(ns).and_then(|x| bound_actors.get_mut(x))
+            {
+                list.extend(self.subject_actors(ctx, BindingId(i as u32), &b.subjects));
+            }
+        }
+        let mut bound: Vec<Vec<u32>> = vec![Vec::new(); self.nodes.len()];
+        for (x, list) in bound_actors.iter_mut().enumerate() {
+            list.sort_unstable();
+            list.dedup();
+            for &a in list.iter() {
+                if let Some(b) = bound.get_mut(a as usize) {
+                    b.push(x as u32);
+                }
+            }
+        }
+        self.bound = bound;
+        self.catalogue.bound_actors = bound_actors;
+        let mut erased: HashMap<u32, u32> = HashMap::new();
+        let mut by_key: HashMap<(Technique, Vec<Vec<u32>>), u32> = HashMap::new();
+        let mut templates: Vec<Template> = Vec::new();
+        let mut group_ns = Vec::with_capacity(self.catalogue.groups.len());
+        let mut group_template = Vec::with_capacity(self.catalogue.groups.len());
+        for gi in 0..self.catalogue.groups.len() {
+            let Some(group) = self.catalogue.groups.get(gi) else {
+                continue;
+            };
+            let slots = group.slots.clone();
+            let technique = group
+                .members
+                .first()
+                .and_then(|&c| self.catalogue.caps.get(c as usize))
+                .map(|c| c.technique);
+            let mut ns: Option<&str> = None;
+            let mut one = true;
+            for &r in slots.iter().flat_map(|s| s.iter()) {
+                let here = self
+                    .catalogue
+                    .requests
+                    .get(r as usize)
+                    .map_or("", Request::namespace);
+                if here.is_empty() {
+                    continue;
+                }
+                match ns {
+                    None => ns = Some(here),
+                    Some(x) if x == here => {}
+                    Some(_) => one = false,
+                }
+            }
+            let x = ns.filter(|_| one).and_then(ns_index).map(|x| x as u32);
+            group_ns.push(x);
+            let (Some(_), Some(technique)) = (x, technique) else {
+                group_template.push(None);
+                continue;
+            };
+            let mut key = Vec::with_capacity(slots.len());
+            for slot in &slots {
+                let mut out = Vec::with_capacity(slot.len());
+                for &r in slot.iter() {
+                    let e = match erased.get(&r) {
+                        Some(&e) => e,
+                        None => {
+                            let shape = self
+                                .catalogue
+                                .requests
+                                .get(r as usize)
+                                .cloned()
+                                .map(|q| q.in_namespace(""));
+                            let e = shape.map_or(r, |q| self.intern(q));
+                            erased.insert(r, e);
+                            e
+                        }
+                    };
+                    out.push(e);
+                }
+                key.push(out);
+            }
+            let key = (technique, key);
+            let t = match by_key.get(&key) {
+                Some(&t) => t,
+                None => {
+                    let t = templates.len() as u32;
+                    templates.push(Template {
+                        slots: key.1.iter().map(|s| Arc::new(s.clone())).collect(),
+                        members: Vec::new(),
+                    });
+                    by_key.insert(key, t);
+                    t
+                }
+            };
+            if let Some(tpl) = templates.get_mut(t as usize) {
+                tpl.members.push(gi as u32);
+            }
+            group_template.push(Some(t));
+        }
+        self.catalogue.group_ns = group_ns;
+        self.catalogue.templates = templates;
+        self.catalogue.group_template = group_template;
+    }
+
+    /// Evaluates a template for the principals ClusterRoleBindings allow:
+    /// in a namespace where no RoleBinding applies to a principal, its
+    /// decisions are those of the requests without namespace.
+    fn apply_template(&mut self, ctx: &mut Ctx<'g>, template: u32) {
+        let Some(t) = self.catalogue.templates.get(template as usize) else {
+            return;
+        };
+        let slots = t.slots.clone();
+        let mut candidates: Option<Vec<u32>> = None;
+        for slot in &slots {
+            let union = self.slot_candidates(ctx, slot);
+            candidates = Some(match candidates {
+                None => union.to_vec(),
+                Some(c) => intersect(&c, &union),
+            });
+            if candidates.as_ref().is_some_and(Vec::is_empty) {
+                return;
+            }
+        }
+        for actor in candidates.unwrap_or_default() {
+            if self.admin.get(actor as usize).copied().unwrap_or(false) {
+                continue;
+            }
+            if let Some(ev) = self.evaluate(ctx, actor, &slots) {
+                self.emit(actor, Scope::Template(template), ev);
             }
         }
     }
@@ -1119,10 +1356,9 @@ impl<'g> AttackGraph<'g> {
             return false;
         };
         let slots = c.slots.clone();
-        let group = self.catalogue.cap_group.get(cap).copied().unwrap_or(0);
         match self.evaluate(ctx, actor, &slots) {
             Some(ev) => {
-                self.emit(actor, group, Some(cap as u32), ev);
+                self.emit(actor, Scope::Cap(cap as u32), ev);
                 true
             }
             None => false,

@@ -2,6 +2,8 @@
 //! requests → targets) of a cluster, built once from its objects.
 
 use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use super::build::{
@@ -448,18 +450,18 @@ impl AttackGraph<'_> {
                 _ => None,
             })
             .collect();
-        for name in &node_names {
-            let on_node: Vec<u32> = g
-                .workloads()
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| w.pod.node_name.as_deref() == Some(name))
-                .filter_map(|(i, _)| {
-                    self.ix(&AttackNode::Workload {
-                        id: WorkloadId(i as u32),
-                    })
+        let mut by_node: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (i, w) in g.workloads().iter().enumerate() {
+            if let Some(name) = w.pod.node_name.as_deref()
+                && let Some(node) = self.ix(&AttackNode::Workload {
+                    id: WorkloadId(i as u32),
                 })
-                .collect();
+            {
+                by_node.entry(name).or_default().push(node);
+            }
+        }
+        for name in &node_names {
+            let on_node = by_node.remove(name.as_str()).unwrap_or_default();
             let mut facts = vec![fact(format!(
                 "the kubelet of node {name} runs commands in the pods bound to it"
             ))];

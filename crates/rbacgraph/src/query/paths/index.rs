@@ -10,7 +10,7 @@
 
 use std::rc::Rc;
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use crate::graph::{BindingId, RbacGraph};
 use crate::matching::{group_matches, name_matches, resource_matches, verb_matches};
@@ -26,6 +26,10 @@ type Entries = Vec<(BindingId, Vec<u32>)>;
 struct KeyEntries {
     cluster: Entries,
     by_namespace: HashMap<String, Entries>,
+    /// The names the cluster-wide rules list in `resourceNames`.
+    cluster_names: HashSet<String>,
+    /// The names the rules of each namespace's RoleBindings list.
+    names_by_namespace: HashMap<String, HashSet<String>>,
 }
 
 /// See the module documentation.
@@ -80,6 +84,25 @@ impl<'g> BindingIndex<'g> {
                 (BindingKind::RoleBinding, None) => {}
             }
         }
+        let names = |entries: &Entries| {
+            let mut out = HashSet::new();
+            for (b, rules) in entries {
+                if let Some((_, role)) = g.bound_role(*b) {
+                    for &i in rules {
+                        if let Some(rule) = role.rules.get(i as usize) {
+                            out.extend(rule.resource_names.iter().cloned());
+                        }
+                    }
+                }
+            }
+            out
+        };
+        out.cluster_names = names(&out.cluster);
+        out.names_by_namespace = out
+            .by_namespace
+            .iter()
+            .map(|(ns, list)| (ns.clone(), names(list)))
+            .collect();
         let out = Rc::new(out);
         self.keys.insert(key, Rc::clone(&out));
         out
@@ -122,38 +145,38 @@ impl<'g> BindingIndex<'g> {
             r.resource.clone(),
             r.subresource.clone(),
         ));
-        let g = self.graph;
-        let names = |(b, rules): &(BindingId, Vec<u32>)| {
-            g.bound_role(*b).is_some_and(|(_, role)| {
-                rules.iter().any(|&i| {
-                    role.rules
-                        .get(i as usize)
-                        .is_some_and(|rule| rule.resource_names.iter().any(|n| n == &r.name))
-                })
-            })
-        };
-        entries.cluster.iter().any(names)
+        entries.cluster_names.contains(&r.name)
             || (!r.namespace.is_empty()
                 && entries
-                    .by_namespace
+                    .names_by_namespace
                     .get(&r.namespace)
-                    .is_some_and(|list| list.iter().any(names)))
+                    .is_some_and(|names| names.contains(&r.name)))
     }
 
     /// The bindings that allow a request: every ClusterRoleBinding, then the
     /// RoleBindings of the request's namespace, whose role has a rule
     /// allowing it (resolved roles only).
+    #[cfg(test)]
     pub(crate) fn allowing(&mut self, request: &Request) -> Vec<BindingId> {
+        let (mut out, local) = self.allowing_split(request);
+        out.extend(local);
+        out
+    }
+
+    /// [`Self::allowing`] in two parts: the ClusterRoleBindings, and the
+    /// RoleBindings of the request's namespace.
+    pub(crate) fn allowing_split(&mut self, request: &Request) -> (Vec<BindingId>, Vec<BindingId>) {
         let r = match request {
             Request::Resource(r) => r,
             Request::NonResource(_) => {
-                return self
+                let all = self
                     .graph
                     .allowing_bindings(request, false)
                     .0
                     .into_iter()
                     .map(|a| a.binding)
                     .collect();
+                return (all, Vec::new());
             }
         };
         let entries = self.entries((
@@ -173,19 +196,20 @@ impl<'g> BindingIndex<'g> {
                 })
             })
         };
-        let mut out: Vec<BindingId> = entries
+        let cluster: Vec<BindingId> = entries
             .cluster
             .iter()
             .filter(|e| allows(e))
             .map(|e| e.0)
             .collect();
+        let mut local = Vec::new();
         // A RoleBinding grants only requests in its own (non-empty) namespace.
         if !r.namespace.is_empty()
             && let Some(list) = entries.by_namespace.get(&r.namespace)
         {
-            out.extend(list.iter().filter(|e| allows(e)).map(|e| e.0));
+            local.extend(list.iter().filter(|e| allows(e)).map(|e| e.0));
         }
-        out
+        (cluster, local)
     }
 }
 

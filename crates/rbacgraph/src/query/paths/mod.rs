@@ -387,19 +387,30 @@ pub(crate) struct Edge {
     pub(crate) evidence: u32,
 }
 
-/// An actor filled the slots of a capability group (every member) or of
-/// one capability: it stands for one edge per target of each member, each
-/// with the decisions below adapted to the member's requests plus the
-/// member's facts. Keeps the graph linear where a technique fans out
-/// (every pod of a namespace, every node).
+/// An actor filled the slots of a capability group (every member), of one
+/// capability, or of a template (every group of it in a namespace where no
+/// RoleBinding applies to the actor): it stands for one edge per target of
+/// each member, each with the decisions below adapted to the member's
+/// requests plus the member's facts. Keeps the graph linear where a
+/// technique fans out (every pod of a namespace, every namespace, every node).
 #[derive(Clone, Debug)]
 pub(crate) struct CapEdge {
     pub(crate) from: u32,
-    pub(crate) group: u32,
-    /// `None`: every member of the group; `Some`: this capability only.
-    pub(crate) cap: Option<u32>,
+    pub(crate) scope: Scope,
     /// Per slot: the index of the allowed alternative and its decision.
     pub(crate) pieces: Vec<(u32, Piece)>,
+}
+
+/// What a [`CapEdge`] covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Every member of a group.
+    Group(u32),
+    /// One capability.
+    Cap(u32),
+    /// Every group of a template, but those of the namespaces where a
+    /// RoleBinding applies to the actor.
+    Template(u32),
 }
 
 /// A W17 edge from every `Node` sink (root on any node reaches the service
@@ -596,6 +607,9 @@ pub struct AttackGraph<'g> {
     pub(crate) evidence: Vec<Vec<Piece>>,
     pub(crate) cap_edges: Vec<CapEdge>,
     pub(crate) floating: Vec<Floating>,
+    /// Per node: the namespaces (indexes into the catalogue's) where some
+    /// RoleBinding applies to it, sorted.
+    pub(crate) bound: Vec<Vec<u32>>,
     pub(crate) adj: adjacency::Adjacency,
     pub(crate) catalogue: build::Catalogue,
 }
