@@ -299,9 +299,10 @@ impl RbacGraph {
                 // near even when the verb differs too (`list secrets` against
                 // `get` of named Secrets): report the names, which no verb
                 // change alone would get past.
-                let verb_too = m.len() == 2
-                    && m[0] == Mismatch::Verb
-                    && matches!(m[1], Mismatch::ResourceNames { .. });
+                let verb_too = matches!(
+                    m.as_slice(),
+                    [Mismatch::Verb, Mismatch::ResourceNames { .. }]
+                );
                 if verb_too {
                     m.remove(0);
                 }
@@ -309,7 +310,7 @@ impl RbacGraph {
                 // the default system:discovery and system:public-info-viewer
                 // URL rules (bound to everyone) would be reported for every
                 // denied `get` of a resource.
-                if m.len() != 1 || m[0] == Mismatch::WrongRequestType {
+                if !matches!(m.as_slice(), [x] if *x != Mismatch::WrongRequestType) {
                     continue;
                 }
                 let mismatch = m.remove(0);

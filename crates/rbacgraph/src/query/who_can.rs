@@ -302,8 +302,10 @@ impl RbacGraph {
                     });
                     out.len() - 1
                 });
-                if !out[i].grants.contains(&grant) {
-                    out[i].grants.push(grant);
+                if let Some(entry) = out.get_mut(i)
+                    && !entry.grants.contains(&grant)
+                {
+                    entry.grants.push(grant);
                 }
             }
         }
@@ -346,7 +348,7 @@ impl RbacGraph {
                 grants.dedup();
                 let grants = grants
                     .into_iter()
-                    .map(|(ai, via)| self.grant(&allowing[ai], Some(via)))
+                    .filter_map(|(ai, via)| Some(self.grant(allowing.get(ai)?, Some(via))))
                     .collect();
                 Some(SubjectGrants {
                     subject: self.index.principals.get(p)?.clone(),

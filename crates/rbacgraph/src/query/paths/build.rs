@@ -380,16 +380,22 @@ pub(crate) fn fact(message: impl Into<String>) -> Evidence {
     }
 }
 
+/// The common elements of two sorted lists.
 fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
+    let mut out = Vec::new();
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
+        match x.cmp(&y) {
+            std::cmp::Ordering::Less => {
+                a.next();
+            }
+            std::cmp::Ordering::Greater => {
+                b.next();
+            }
             std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
+                out.push(x);
+                a.next();
+                b.next();
             }
         }
     }
@@ -445,7 +451,9 @@ pub(crate) fn build<'g>(graph: &'g RbacGraph, options: PathOptions) -> AttackGra
     }
     g.writes_reverse(&mut ctx);
     if let Some(&sink) = g.node_index.get(&AttackNode::ClusterAdmin) {
-        g.expanded[sink as usize] = true;
+        if let Some(x) = g.expanded.get_mut(sink as usize) {
+            *x = true;
+        }
         g.forward(&mut ctx, sink);
     }
     g.drain(&mut ctx);
@@ -465,6 +473,11 @@ impl<'g> AttackGraph<'g> {
         self.admin.push(false);
         self.expanded.push(false);
         i
+    }
+
+    /// Whether a node is cluster-admin-equivalent (E01).
+    pub(crate) fn is_admin(&self, node: u32) -> bool {
+        self.admin.get(node as usize).copied().unwrap_or(false)
     }
 
     pub(crate) fn ix(&self, node: &AttackNode) -> Option<u32> {
@@ -902,7 +915,7 @@ impl<'g> AttackGraph<'g> {
         id: &Identity,
         request: u32,
     ) -> Option<Piece> {
-        let req = &self.catalogue.requests[request as usize];
+        let req = self.catalogue.requests.get(request as usize)?;
         let decide = |request: &Request| {
             let d = self.graph.authorize(id, request);
             d.allowed.then(|| {
@@ -1436,8 +1449,11 @@ impl<'g> AttackGraph<'g> {
                 )
             }
         };
-        if expand && !self.expanded[i as usize] {
-            self.expanded[i as usize] = true;
+        if expand
+            && let Some(x) = self.expanded.get_mut(i as usize)
+            && !*x
+        {
+            *x = true;
             ctx.queue.push_back(i);
         }
         i

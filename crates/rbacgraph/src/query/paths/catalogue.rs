@@ -106,7 +106,8 @@ impl AttackGraph<'_> {
             for slot in &cap.slots {
                 let here: BTreeSet<&str> = slot
                     .iter()
-                    .map(|&r| self.catalogue.requests[r as usize].namespace())
+                    .filter_map(|&r| self.catalogue.requests.get(r as usize))
+                    .map(Request::namespace)
                     .filter(|ns| !ns.is_empty())
                     .collect();
                 common = Some(match common {

@@ -86,7 +86,7 @@ impl<'g> AttackGraph<'g> {
         for (r, write) in &writes {
             let candidates = self.reverse(ctx, *r);
             for &actor in candidates.iter() {
-                if self.admin[actor as usize] {
+                if self.is_admin(actor) {
                     continue;
                 }
                 if let Some(ev) = self.decide(ctx, actor, *r) {
@@ -115,7 +115,7 @@ impl<'g> AttackGraph<'g> {
             candidates.extend(self.reverse(ctx, r).iter().copied());
         }
         for actor in candidates {
-            if !self.admin[actor as usize] {
+            if !self.is_admin(actor) {
                 self.e03(ctx, actor);
             }
         }
@@ -130,7 +130,7 @@ impl<'g> AttackGraph<'g> {
             }
         }
         for actor in candidates {
-            if !self.admin[actor as usize] {
+            if !self.is_admin(actor) {
                 self.e13(ctx, actor);
             }
         }
@@ -146,7 +146,11 @@ impl<'g> AttackGraph<'g> {
         for (r, write) in &writes {
             // A RoleBinding's holder writes only in its namespace.
             if let Some(Some(ns)) = &scope
-                && self.catalogue.requests[*r as usize].namespace() != ns
+                && self
+                    .catalogue
+                    .requests
+                    .get(*r as usize)
+                    .is_none_or(|q| q.namespace() != ns)
             {
                 continue;
             }
