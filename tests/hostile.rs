@@ -343,3 +343,44 @@ fn hostile_inputs_stay_within_256_mib_above_their_size() {
         std::fs::remove_file(&path).unwrap();
     }
 }
+
+/// 4 GB of audit-log lines gzipped into a few MB.
+fn gzip_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let line = br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/namespaces/a/pods/b","user":{"username":"bob"},"objectRef":{"resource":"pods","namespace":"a","name":"b","apiVersion":"v1"},"responseStatus":{"code":200}}"#;
+    let mut block = Vec::new();
+    while block.len() < 1 << 20 {
+        block.extend_from_slice(line);
+        block.push(b'\n');
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    for _ in 0..4096 {
+        gz.write_all(&block).unwrap();
+    }
+    gz.finish().unwrap()
+}
+
+#[test]
+fn a_gzip_bomb_audit_log_is_cut_off() {
+    let bomb = gzip_bomb();
+    assert!(bomb.len() < 32 << 20, "{}", bomb.len());
+    let path = scratch("bomb.log.gz", &bomb);
+    let limit_kib = (bomb.len() as u64 + (256 << 20)) / 1024;
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {limit_kib} && exec \"$0\" -f \"$1\" -o json usage --audit-log \"$2\""
+        ))
+        .arg(env!("CARGO_BIN_EXE_rbacgraph"))
+        .arg("tests/fixtures/cli/cluster.yaml")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("gzip stream expands beyond 128 MiB (a decompression bomb?)"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&path).unwrap();
+}

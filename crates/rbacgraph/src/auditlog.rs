@@ -46,6 +46,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Diagnostic, Error, Severity};
+
+/// The most text read from one gzip audit log: a few MB of gzip can expand
+/// to many GB (a decompression bomb), so the rest is reported, not read. A
+/// larger log loads in full when passed decompressed (its size is then the
+/// input's).
+pub const MAX_GZIP_TEXT: usize = 128 << 20;
 use crate::model::Source;
 use crate::request::{
     Identity, Request, SYSTEM_AUTHENTICATED, SYSTEM_SERVICEACCOUNTS, SYSTEM_UNAUTHENTICATED,
@@ -204,23 +210,49 @@ impl AuditLog {
     /// several concatenated gzip members too, as rotated logs are). A gzip
     /// stream that breaks off is reported; the lines before the break are kept.
     pub fn load_bytes(&mut self, label: &str, bytes: &[u8]) {
-        let text = if bytes.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::new();
-            let mut decoder = flate2::read::MultiGzDecoder::new(bytes);
-            if let Err(e) = decoder.read_to_end(&mut out) {
-                self.problem(
-                    label,
-                    0,
-                    None,
-                    format!("gzip stream is corrupt: {e}; reading what came before"),
-                );
+        if !bytes.starts_with(&[0x1f, 0x8b]) {
+            return self.load_str(label, &String::from_utf8_lossy(bytes));
+        }
+        // Line by line as it decompresses, never the whole text at once, and
+        // at most MAX_GZIP_TEXT of it: a few MB of gzip can expand to many GB.
+        let file: Arc<str> = Arc::from(label);
+        let decoder = flate2::read::MultiGzDecoder::new(bytes).take(MAX_GZIP_TEXT as u64);
+        let mut reader = std::io::BufReader::new(decoder);
+        let (mut line, mut index, mut read) = (Vec::new(), 0, 0);
+        loop {
+            line.clear();
+            match std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(n) => {
+                    read += n;
+                    if read >= MAX_GZIP_TEXT && !line.ends_with(b"\n") {
+                        self.problem(
+                            label,
+                            0,
+                            None,
+                            format!(
+                                "gzip stream expands beyond {} MiB (a decompression bomb?); \
+                                 reading the lines before that (decompress the log to read \
+                                 all of it)",
+                                MAX_GZIP_TEXT >> 20
+                            ),
+                        );
+                        break;
+                    }
+                    self.load_line(&file, index, &String::from_utf8_lossy(&line));
+                    index += 1;
+                }
+                Err(e) => {
+                    self.problem(
+                        label,
+                        0,
+                        None,
+                        format!("gzip stream is corrupt: {e}; reading what came before"),
+                    );
+                    break;
+                }
             }
-            out
-        } else {
-            bytes.to_vec()
-        };
-        let text = String::from_utf8_lossy(&text);
-        self.load_str(label, &text);
+        }
     }
 
     /// Reads JSON lines labelled `label`.
@@ -238,41 +270,46 @@ impl AuditLog {
     pub fn load_str(&mut self, label: &str, text: &str) {
         let file: Arc<str> = Arc::from(label);
         for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() {
-                continue;
+            self.load_line(&file, i, line);
+        }
+    }
+
+    /// Reads line `i` (from 0) of `file`.
+    fn load_line(&mut self, file: &Arc<str>, i: usize, line: &str) {
+        let line = line.trim();
+        if line.is_empty() {
+            return;
+        }
+        self.stats.lines += 1;
+        let source = Source {
+            file: file.clone(),
+            document: i,
+            item: None,
+            line: Some(i + 1),
+        };
+        let value: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                self.bad_line(source, format!("not JSON: {e}"));
+                return;
             }
-            self.stats.lines += 1;
-            let source = Source {
-                file: file.clone(),
-                document: i,
-                item: None,
-                line: Some(i + 1),
-            };
-            let value: serde_json::Value = match serde_json::from_str(line) {
-                Ok(v) => v,
-                Err(e) => {
-                    self.bad_line(source, format!("not JSON: {e}"));
-                    continue;
-                }
-            };
-            // An `EventList` (what `kubectl get --raw` of a list gives) holds events in `items`.
-            if value.get("kind").and_then(|k| k.as_str()) == Some("EventList") {
-                let items = value
-                    .get("items")
-                    .and_then(|i| i.as_array())
-                    .cloned()
-                    .unwrap_or_default();
-                for (j, item) in items.into_iter().enumerate() {
-                    let source = Source {
-                        item: Some(j),
-                        ..source.clone()
-                    };
-                    self.event(item, source);
-                }
-            } else {
-                self.event(value, source);
+        };
+        // An `EventList` (what `kubectl get --raw` of a list gives) holds events in `items`.
+        if value.get("kind").and_then(|k| k.as_str()) == Some("EventList") {
+            let items = value
+                .get("items")
+                .and_then(|i| i.as_array())
+                .cloned()
+                .unwrap_or_default();
+            for (j, item) in items.into_iter().enumerate() {
+                let source = Source {
+                    item: Some(j),
+                    ..source.clone()
+                };
+                self.event(item, source);
             }
+        } else {
+            self.event(value, source);
         }
     }
 
