@@ -74,7 +74,7 @@ fn render(docs: &[Doc]) -> (Vec<u8>, Expected) {
     for (i, d) in docs.iter().enumerate() {
         out.extend_from_slice(b"---\n");
         let index = e.documents;
-        let mut fail = |e: &mut Expected, item| {
+        let fail = |e: &mut Expected, item| {
             e.failed += 1;
             e.failures.push((index, item));
         };
