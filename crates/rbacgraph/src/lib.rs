@@ -1,5 +1,8 @@
 #![doc = include_str!("../../../README.md")]
 #![forbid(unsafe_code)]
+// No `[]` indexing or slicing outside tests: `.get()`, iterators and
+// `split_at_checked` instead, so no input can make the library panic.
+#![deny(clippy::indexing_slicing)]
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
