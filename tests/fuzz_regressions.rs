@@ -56,3 +56,8 @@ fn target_parse() {
 fn build_and_query() {
     replay("build_and_query", rbacgraph::fuzzing::build_and_query);
 }
+
+#[test]
+fn audit_log() {
+    replay("audit_log", rbacgraph::fuzzing::audit_log);
+}

@@ -147,6 +147,35 @@ pub fn build_and_query(data: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Reads `data` as an audit log (JSON lines, or gzip when it starts with
+/// the gzip magic bytes), then reports usage against a small cluster with
+/// and without denied requests and verb expansion, and renders the report
+/// and the generated roles.
+///
+/// # Errors
+/// The fixed cluster does not load (never).
+pub fn audit_log(data: &[u8]) -> Result<(), String> {
+    let mut log = crate::auditlog::AuditLog::new();
+    log.load_bytes("fuzz.log", data);
+    let graph = RbacGraph::builder()
+        .load_str("crd.yaml", FUZZ_CRD)
+        .build()
+        .map_err(|e| e.to_string())?;
+    for options in [
+        crate::query::usage::UsageOptions::default(),
+        crate::query::usage::UsageOptions {
+            include_denied: true,
+            expand_verbs: false,
+            ..Default::default()
+        },
+    ] {
+        let report = graph.usage(&log, &options);
+        let _ = report.to_document();
+        let _ = report.manifests();
+    }
+    Ok(())
+}
+
 /// Requests made of the verbs, groups, resources and names of the loaded
 /// rules (plus one non-resource URL), in the namespaces that appear.
 fn derived_requests(graph: &RbacGraph) -> Vec<Request> {
