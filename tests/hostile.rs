@@ -79,6 +79,19 @@ fn huge_cluster_role(rules: usize, json: bool) -> String {
     }
 }
 
+/// A YAML `List` of one ServiceAccount and a ClusterRole of `rules` rules.
+fn list_with_huge_item(rules: usize) -> String {
+    let mut s = String::from(
+        "apiVersion: v1\nkind: List\nitems:\n\
+         - {apiVersion: v1, kind: ServiceAccount, metadata: {name: ok, namespace: ci}}\n\
+         - apiVersion: rbac.authorization.k8s.io/v1\n  kind: ClusterRole\n  metadata: {name: huge}\n  rules:\n",
+    );
+    s.push_str(
+        &"  - {apiGroups: [''], resources: [pods, secrets], verbs: [get, list]}\n".repeat(rules),
+    );
+    s
+}
+
 /// Deterministic pseudo-random bytes (xorshift64).
 fn garbage(len: usize, mut seed: u64) -> Vec<u8> {
     (0..len)
@@ -184,6 +197,22 @@ fn a_list_larger_than_one_object_loads_item_by_item() {
     assert_eq!(d.source.item, Some(2 * n));
     assert_eq!(d.object.as_deref(), Some("Role ci/r"));
     assert_eq!(d.field.as_deref(), Some("rules[0].verbs"));
+}
+
+#[test]
+fn a_list_item_larger_than_any_object_is_refused() {
+    let yaml = list_with_huge_item(120_000);
+    assert!(yaml.len() > MAX_OBJECT_BYTES);
+    let g = load("list.yaml", yaml.as_bytes());
+    let s = g.load_summary();
+    assert_eq!((s.documents, s.loaded_total(), s.failed), (1, 1, 1));
+    let d = &g.diagnostics()[0];
+    assert_eq!(d.source.item, Some(1));
+    assert!(
+        d.message.starts_with("has more than 524288 nodes"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
@@ -315,6 +344,11 @@ fn hostile_inputs_stay_within_256_mib_above_their_size() {
             "not loaded",
         ),
         ("flood.yaml", flood.into_bytes(), "not counted"),
+        (
+            "huge-item.yaml",
+            list_with_huge_item(1_300_000).into_bytes(),
+            "524288 nodes",
+        ),
         ("garbage.bin", garbage(50 << 20, 7), "not UTF-8"),
         (
             "deep.yaml",

@@ -871,6 +871,20 @@ impl<'de> serde::de::Visitor<'de> for ListItems<'_> {
             match item {
                 raw::YamlItem::Decoded(raw) => self.items.accept(*raw, source),
                 raw::YamlItem::Undecoded(value) => self.items.decode_value(&value, source),
+                raw::YamlItem::Oversized => {
+                    self.items.summary.failed += 1;
+                    self.items.report(Diagnostic {
+                        severity: Severity::Error,
+                        source,
+                        object: None,
+                        field: None,
+                        message: format!(
+                            "has more than {} nodes; no Kubernetes object is that large (the \
+                             API server's request limit is 3 MiB), so it is not loaded",
+                            raw::MAX_ITEM_NODES
+                        ),
+                    });
+                }
             }
             i += 1;
         }

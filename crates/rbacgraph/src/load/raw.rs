@@ -36,23 +36,146 @@ pub(crate) struct Envelope<I> {
     pub metadata: Option<serde_json::Value>,
 }
 
-/// One item of a large YAML list (see `LargeDocument` in the loader): decoded into the lean structs as soon as
-/// it is parsed, or kept as a tree when it does not decode (so the loader
-/// can say which field is wrong, as for any other object).
+/// The most nodes (mappings, sequences and scalars) one item of a large
+/// YAML list is parsed into; an item with more is read to its end but not
+/// kept. No Kubernetes object comes near it (a 3 MiB object has well under
+/// a million nodes; this is over half a million), and it bounds the tree
+/// one hostile item can build.
+pub(crate) const MAX_ITEM_NODES: usize = 1 << 19;
+
+/// One item of a large YAML list (see `LargeDocument` in the loader): decoded
+/// into the lean structs as soon as it is parsed, or kept as a tree when it
+/// does not decode (so the loader can say which field is wrong, as for any
+/// other object), or too large to keep.
 pub(crate) enum YamlItem {
     /// The item decoded.
     Decoded(Box<RawObject>),
     /// The item as parsed.
     Undecoded(serde_json::Value),
+    /// The item has more than [`MAX_ITEM_NODES`] nodes.
+    Oversized,
 }
 
 impl<'de> Deserialize<'de> for YamlItem {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
+        let budget = NodeBudget {
+            left: std::cell::Cell::new(MAX_ITEM_NODES),
+            exceeded: std::cell::Cell::new(false),
+        };
+        let value = serde::de::DeserializeSeed::deserialize(BoundedValue(&budget), d)?;
+        if budget.exceeded.get() {
+            return Ok(YamlItem::Oversized);
+        }
         Ok(match RawObject::deserialize(&value) {
             Ok(raw) => YamlItem::Decoded(Box::new(raw)),
             Err(_) => YamlItem::Undecoded(value),
         })
+    }
+}
+
+/// Nodes a [`BoundedValue`] may still keep.
+struct NodeBudget {
+    left: std::cell::Cell<usize>,
+    exceeded: std::cell::Cell<bool>,
+}
+
+impl NodeBudget {
+    /// Counts one node; `false` once the budget is spent.
+    fn take(&self) -> bool {
+        match self.left.get().checked_sub(1) {
+            Some(left) => {
+                self.left.set(left);
+                true
+            }
+            None => {
+                self.exceeded.set(true);
+                false
+            }
+        }
+    }
+}
+
+/// A `serde_json::Value` built from any deserializer, keeping at most the
+/// budget's nodes: past it, the input is still read to the end of the item
+/// (the parser must go on) but nothing more is stored.
+struct BoundedValue<'a>(&'a NodeBudget);
+
+impl<'de> serde::de::DeserializeSeed<'de> for BoundedValue<'_> {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for BoundedValue<'_> {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        self.0.take();
+        Ok(serde_json::Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        self.0.take();
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        self.0.take();
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        self.0.take();
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(if self.0.take() {
+            serde_json::Value::String(v.to_string())
+        } else {
+            serde_json::Value::Null
+        })
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, d)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let keep = self.0.take();
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(BoundedValue(self.0))? {
+            if keep && !self.0.exceeded.get() {
+                items.push(item);
+            }
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let keep = self.0.take();
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(BoundedValue(self.0))?;
+            if keep && !self.0.exceeded.get() {
+                object.insert(key, value);
+            }
+        }
+        Ok(serde_json::Value::Object(object))
     }
 }
 
