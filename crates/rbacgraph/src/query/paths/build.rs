@@ -55,8 +55,8 @@ pub(crate) enum Actor {
         role: Option<RoleId>,
         /// The binding's namespace; `None` for a ClusterRoleBinding.
         namespace: Option<String>,
-        /// The rules it holds.
-        rules: Vec<PolicyRule>,
+        /// The rules it holds (shared by the grants of one role).
+        rules: Arc<Vec<PolicyRule>>,
     },
 }
 
@@ -210,6 +210,8 @@ pub(crate) struct Ctx<'g> {
     nameless: HashMap<(u32, Request), Option<Arc<Vec<Evidence>>>>,
     /// actor → namespace → the RBAC rules it holds there.
     pub(crate) held: HashMap<u32, HashMap<String, Rc<Held>>>,
+    /// The rules of the grants of a role.
+    grant_rules: HashMap<Option<RoleId>, Arc<Vec<PolicyRule>>>,
     /// Principal → the namespaces of the RoleBindings that apply to it.
     bound_namespaces: HashMap<u32, Rc<HashSet<String>>>,
     /// Held rule sets by content: many principals hold the same rules.
@@ -252,6 +254,7 @@ impl<'g> Ctx<'g> {
             held: HashMap::new(),
             held_ids: HashMap::new(),
             bound_namespaces: HashMap::new(),
+            grant_rules: HashMap::new(),
             covered_cluster_roles: HashMap::new(),
             binders: HashMap::new(),
             covers: HashMap::new(),
@@ -1017,8 +1020,8 @@ impl<'g> AttackGraph<'g> {
                 rules,
                 ..
             }) => match scope {
-                None => rules.clone(),
-                Some(ns) if ns == namespace => rules.clone(),
+                None => rules.to_vec(),
+                Some(ns) if ns == namespace => rules.to_vec(),
                 Some(_) => Vec::new(),
             },
             None => Vec::new(),
@@ -1435,9 +1438,16 @@ impl<'g> AttackGraph<'g> {
         let i = match self.ix(&node) {
             Some(i) => i,
             None => {
-                let rules = match role.and_then(|r| self.graph.role(r)) {
-                    Some(r) => r.rules.clone(),
-                    None => vec![wildcard_rule()],
+                let rules = match ctx.grant_rules.get(&role) {
+                    Some(found) => Arc::clone(found),
+                    None => {
+                        let rules = Arc::new(match role.and_then(|r| self.graph.role(r)) {
+                            Some(r) => r.rules.clone(),
+                            None => vec![wildcard_rule()],
+                        });
+                        ctx.grant_rules.insert(role, Arc::clone(&rules));
+                        rules
+                    }
                 };
                 self.add_node(
                     node,

@@ -460,6 +460,18 @@ pub(crate) enum Piece {
     /// request with this id (no rule in scope lists that name, so the
     /// reasons are the same).
     Named(Arc<Vec<Evidence>>, u32),
+    /// The end of an E02 step ([`writes::bind_evidence`]): that the writer
+    /// covers the role, if so, then the binding or role written.
+    Bind {
+        /// The role bound.
+        role: RoleId,
+        /// The binding's namespace (index into the catalogue's namespaces).
+        namespace: Option<u32>,
+        /// The existing binding updated, if any.
+        existing: Option<crate::graph::BindingId>,
+        /// Whether the storage's check passes by covering the role.
+        covered: bool,
+    },
     /// A principal's allowed request, its reasons asked of the authorizer
     /// only when the evidence is read ([`RbacGraph::authorize`]).
     Ask {
@@ -483,6 +495,7 @@ impl Piece {
                 request,
                 nameless: true,
             },
+            Piece::Bind { .. } => self.clone(),
         }
     }
 }
@@ -494,6 +507,21 @@ pub(crate) fn materialize(pieces: &[Piece], g: &AttackGraph<'_>) -> Vec<Evidence
     for piece in pieces {
         match piece {
             Piece::Shared(chunk) => out.extend(chunk.iter().cloned()),
+            Piece::Bind {
+                role,
+                namespace,
+                existing,
+                covered,
+            } => {
+                let ns = namespace.and_then(|i| g.catalogue.namespaces.get(i as usize));
+                out.extend(writes::bind_evidence(
+                    g.graph,
+                    *role,
+                    ns.map(String::as_str),
+                    *existing,
+                    *covered,
+                ));
+            }
             Piece::Ask {
                 actor,
                 request,

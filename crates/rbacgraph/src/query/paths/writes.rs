@@ -12,7 +12,7 @@ use super::build::{Actor, Ctx, Held, fact, is_wildcard, object, wildcard_rule};
 use super::techniques::Technique;
 use super::{AttackGraph, AttackNode, Evidence, Piece};
 use crate::RBAC_GROUP;
-use crate::graph::{BindingId, RoleId, RoleResolution};
+use crate::graph::{BindingId, RbacGraph, RoleId, RoleResolution};
 use crate::model::{BindingKind, PolicyRule, Role, RoleKind, Source};
 use crate::query::escalation::{EscalationVerdict, WriteCheck, WriteOp, covers};
 use crate::request::Request;
@@ -42,6 +42,51 @@ pub(crate) fn role_resource(kind: RoleKind) -> &'static str {
         RoleKind::Role => "roles",
         RoleKind::ClusterRole => "clusterroles",
     }
+}
+
+/// The evidence of an E02 step after the write's and the `bind`
+/// decision's: that the writer covers the role (`covered`), then the binding
+/// or role written.
+pub(crate) fn bind_evidence(
+    g: &RbacGraph,
+    rid: RoleId,
+    ns: Option<&str>,
+    existing: Option<BindingId>,
+    covered: bool,
+) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    if covered && let Some(role) = g.role(rid) {
+        out.push(Evidence::Covered {
+            role: g.role_ref(rid),
+            namespace: ns.map(str::to_string),
+            message: format!(
+                "already holds every permission of {} {} {}, so no `bind` is needed",
+                role.kind,
+                role.name,
+                ns.map_or("cluster-wide".to_string(), |n| format!("in namespace {n}"))
+            ),
+        });
+    }
+    out.push(match existing {
+        Some(b) => Evidence::Object {
+            object: g.binding_ref(b),
+            message:
+                "an existing binding: add yourself to its subjects (its roleRef cannot change)"
+                    .into(),
+        },
+        None => Evidence::Object {
+            object: g.role_ref(rid),
+            message: format!(
+                "the role to bind with a new {}",
+                if ns.is_some() {
+                    "RoleBinding"
+                } else {
+                    "ClusterRoleBinding"
+                }
+            ),
+        },
+    });
+    out
 }
 
 impl<'g> AttackGraph<'g> {
@@ -320,26 +365,14 @@ impl<'g> AttackGraph<'g> {
                     .named(&role.name)
             });
         let decision = bind.and_then(|bind| self.decide_req(ctx, actor, bind));
-        let (escalation, by_bind): (Piece, bool) = match decision {
-            Some(ev) => (ev, true),
+        let (escalation, by_bind): (Option<Piece>, bool) = match decision {
+            Some(ev) => (Some(ev), true),
             None => {
                 let held = self.held(ctx, actor, ns.unwrap_or(""));
                 if !Self::is_covered(ctx, &held, rid, role) {
                     return;
                 }
-                (
-                    Piece::Shared(Arc::new(vec![Evidence::Covered {
-                        role: g.role_ref(rid),
-                        namespace: ns.map(str::to_string),
-                        message: format!(
-                            "already holds every permission of {} {} {}, so no `bind` is needed",
-                            role.kind,
-                            role.name,
-                            ns.map_or("cluster-wide".to_string(), |n| format!("in namespace {n}"))
-                        ),
-                    }])),
-                    false,
-                )
+                (None, false)
             }
         };
         let target = if ns.is_none() && is_wildcard(&role.rules) {
@@ -350,30 +383,31 @@ impl<'g> AttackGraph<'g> {
         } else {
             self.grant_node(ctx, Some(rid), ns.map(str::to_string), by_bind)
         };
-        let object = match existing {
-            Some(b) => Evidence::Object {
-                object: g.binding_ref(b),
-                message:
-                    "an existing binding: add yourself to its subjects (its roleRef cannot change)"
-                        .into(),
-            },
-            None => Evidence::Object {
-                object: g.role_ref(rid),
-                message: format!(
-                    "the role to bind with a new {}",
-                    if ns.is_some() {
-                        "RoleBinding"
-                    } else {
-                        "ClusterRoleBinding"
-                    }
-                ),
-            },
+        // The covered check and the object, made when the evidence is read.
+        let namespace = match ns {
+            None => Some(None),
+            Some(ns) => self
+                .catalogue
+                .namespaces
+                .binary_search_by(|x| x.as_str().cmp(ns))
+                .ok()
+                .map(|i| Some(i as u32)),
         };
-        let ev = self.push_pieces(vec![
-            write.clone(),
-            escalation,
-            Piece::Shared(Arc::new(vec![object])),
-        ]);
+        let tail = match namespace {
+            Some(namespace) => Piece::Bind {
+                role: rid,
+                namespace,
+                existing,
+                covered: !by_bind,
+            },
+            None => Piece::Shared(Arc::new(bind_evidence(
+                self.graph, rid, ns, existing, !by_bind,
+            ))),
+        };
+        let mut pieces = vec![write.clone()];
+        pieces.extend(escalation);
+        pieces.push(tail);
+        let ev = self.push_pieces(pieces);
         self.add_edge(actor, target, Technique::E02, ev);
     }
 
