@@ -290,22 +290,27 @@ impl RbacGraph {
             let Some(binding) = self.binding(a.binding) else {
                 continue;
             };
+            // One grant per binding, cloned for each of its subjects.
+            let grant = self.grant(a, None);
             for s in &binding.subjects {
                 let Some(subject) = self.report_subject(a.binding, s) else {
                     continue;
                 };
-                let grant = self.grant(a, None);
-                let i = *index.entry(subject.clone()).or_insert_with(|| {
-                    out.push(SubjectGrants {
-                        subject,
-                        grants: Vec::new(),
-                    });
-                    out.len() - 1
-                });
+                let i = match index.get(&subject) {
+                    Some(&i) => i,
+                    None => {
+                        index.insert(subject.clone(), out.len());
+                        out.push(SubjectGrants {
+                            subject,
+                            grants: Vec::new(),
+                        });
+                        out.len() - 1
+                    }
+                };
                 if let Some(entry) = out.get_mut(i)
                     && !entry.grants.contains(&grant)
                 {
-                    entry.grants.push(grant);
+                    entry.grants.push(grant.clone());
                 }
             }
         }
