@@ -172,6 +172,27 @@ fn bench_queries(c: &mut Criterion, cl: &Cluster) {
             }
         })
     });
+    // The same pairs split by decision: a denied request also computes its
+    // near misses.
+    let pairs: Vec<(&Identity, &Request)> = identities
+        .iter()
+        .flat_map(|id| requests.iter().map(move |q| (id, q)))
+        .collect();
+    let (allowed, denied): (Vec<_>, Vec<_>) = pairs
+        .into_iter()
+        .partition(|(id, q)| g.authorize(id, q).allowed);
+    for (name, pairs) in [("indexed_allowed", allowed), ("indexed_denied", denied)] {
+        if pairs.is_empty() {
+            continue;
+        }
+        group.bench_function(BenchmarkId::new(name, cl.name), |b| {
+            b.iter(|| {
+                for (id, q) in &pairs {
+                    black_box(g.authorize(id, q).allowed);
+                }
+            })
+        });
+    }
     group.finish();
 
     let mut group = c.benchmark_group("who_can");
