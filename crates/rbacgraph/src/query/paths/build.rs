@@ -216,19 +216,9 @@ pub(crate) struct Ctx<'g> {
     bound_namespaces: HashMap<u32, Rc<HashSet<String>>>,
     /// Held rule sets by content: many principals hold the same rules.
     held_ids: HashMap<Vec<PolicyRule>, Rc<Held>>,
-    /// Held rule set → the ClusterRoles it covers, in role order.
-    pub(crate) covered_cluster_roles: HashMap<u32, Rc<Vec<RoleId>>>,
     /// (resource, namespace) → the principals some binding with a `bind`
     /// rule on that resource (any name) names, sorted.
     pub(crate) binders: HashMap<(&'static str, String), Rc<Vec<u32>>>,
-    /// (held rule set, role) → whether the rules cover the role's.
-    pub(crate) covers: HashMap<(u32, RoleId), bool>,
-    /// Servant rules by content.
-    pub(crate) rule_ids: HashMap<PolicyRule, u32>,
-    /// A role's rules as [`Ctx::rule_ids`].
-    pub(crate) role_rules: HashMap<RoleId, Rc<Vec<u32>>>,
-    /// (held rule set, servant rule) → whether the rules cover it.
-    pub(crate) rule_covered: HashMap<(u32, u32), bool>,
     /// Request → whether its name is listed by no rule in scope.
     names_irrelevant: HashMap<u32, bool>,
     /// Principals by user name.
@@ -255,12 +245,7 @@ impl<'g> Ctx<'g> {
             held_ids: HashMap::new(),
             bound_namespaces: HashMap::new(),
             grant_rules: HashMap::new(),
-            covered_cluster_roles: HashMap::new(),
             binders: HashMap::new(),
-            covers: HashMap::new(),
-            rule_ids: HashMap::new(),
-            role_rules: HashMap::new(),
-            rule_covered: HashMap::new(),
             by_user: HashMap::new(),
             names_irrelevant: HashMap::new(),
             by_group: HashMap::new(),
@@ -270,60 +255,11 @@ impl<'g> Ctx<'g> {
     }
 }
 
-/// The rules an actor holds in a scope, with what every rule offers, for a
-/// quick necessary test before [`crate::covers`].
+/// The rules an actor holds in a scope (shared by content: many actors
+/// hold the same rules).
 #[derive(Debug, Default)]
 pub(crate) struct Held {
-    /// Identifies the rule set by content.
-    pub(crate) id: u32,
     pub(crate) rules: Vec<PolicyRule>,
-    verbs: HashSet<String>,
-    groups: HashSet<String>,
-    resources: HashSet<String>,
-    /// `SUB` for every `*/SUB` resource.
-    any_sub: HashSet<String>,
-    urls: bool,
-}
-
-impl Held {
-    fn new(id: u32, rules: Vec<PolicyRule>) -> Held {
-        let mut held = Held {
-            id,
-            ..Held::default()
-        };
-        for r in &rules {
-            held.verbs.extend(r.verbs.iter().cloned());
-            held.groups.extend(r.api_groups.iter().cloned());
-            held.resources.extend(r.resources.iter().cloned());
-            held.any_sub.extend(
-                r.resources
-                    .iter()
-                    .filter_map(|x| x.strip_prefix("*/"))
-                    .map(str::to_string),
-            );
-            held.urls |= !r.non_resource_urls.is_empty();
-        }
-        held.rules = rules;
-        held
-    }
-
-    /// False when some servant rule has a verb, group or resource no held
-    /// rule names (nor `*`): then `Covers` fails, since every atom must be
-    /// covered by one owner rule that names its verb, group and resource.
-    /// See: `policy_comparator.go :: ruleCovers` (rbac-semantics.md §6.4).
-    pub(crate) fn may_cover(&self, servant: &[PolicyRule]) -> bool {
-        let any = |set: &HashSet<String>, x: &str| set.contains("*") || set.contains(x);
-        servant.iter().all(|r| {
-            r.verbs.iter().all(|v| any(&self.verbs, v))
-                && r.api_groups.iter().all(|g| any(&self.groups, g))
-                && r.resources.iter().all(|x| {
-                    any(&self.resources, x)
-                        || x.split_once('/')
-                            .is_some_and(|(_, sub)| self.any_sub.contains(sub))
-                })
-                && (r.non_resource_urls.is_empty() || self.urls)
-        })
-    }
 }
 
 /// Where a workload's pods run.
@@ -1029,8 +965,9 @@ impl<'g> AttackGraph<'g> {
         let held = match ctx.held_ids.get(&rules) {
             Some(found) => Rc::clone(found),
             None => {
-                let id = ctx.held_ids.len() as u32;
-                let held = Rc::new(Held::new(id, rules.clone()));
+                let held = Rc::new(Held {
+                    rules: rules.clone(),
+                });
                 ctx.held_ids.insert(rules, Rc::clone(&held));
                 held
             }
@@ -1419,17 +1356,13 @@ impl<'g> AttackGraph<'g> {
         }
     }
 
-    /// The node of a role grant. Its own edges are computed (`expand`) only
-    /// when some actor gets there with `bind`, `escalate` or a missing role:
-    /// one that gets there because it already holds every permission of the
-    /// role (the cover check) gains nothing it does not have, so such a node
-    /// adds no reachability of its own.
+    /// The node of a role grant (reached with `bind`, `escalate` or a
+    /// missing role), queued once for its own edges.
     pub(crate) fn grant_node(
         &mut self,
         ctx: &mut Ctx<'g>,
         role: Option<RoleId>,
         namespace: Option<String>,
-        expand: bool,
     ) -> u32 {
         let node = AttackNode::RoleGrant {
             role,
@@ -1459,8 +1392,7 @@ impl<'g> AttackGraph<'g> {
                 )
             }
         };
-        if expand
-            && let Some(x) = self.expanded.get_mut(i as usize)
+        if let Some(x) = self.expanded.get_mut(i as usize)
             && !*x
         {
             *x = true;

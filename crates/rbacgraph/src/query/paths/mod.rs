@@ -460,8 +460,8 @@ pub(crate) enum Piece {
     /// request with this id (no rule in scope lists that name, so the
     /// reasons are the same).
     Named(Arc<Vec<Evidence>>, u32),
-    /// The end of an E02 step ([`writes::bind_evidence`]): that the writer
-    /// covers the role, if so, then the binding or role written.
+    /// The end of an E02 step ([`writes::bind_evidence`]): the binding or
+    /// role written.
     Bind {
         /// The role bound.
         role: RoleId,
@@ -469,8 +469,6 @@ pub(crate) enum Piece {
         namespace: Option<u32>,
         /// The existing binding updated, if any.
         existing: Option<crate::graph::BindingId>,
-        /// Whether the storage's check passes by covering the role.
-        covered: bool,
     },
     /// A principal's allowed request, its reasons asked of the authorizer
     /// only when the evidence is read ([`RbacGraph::authorize`]).
@@ -511,7 +509,6 @@ pub(crate) fn materialize(pieces: &[Piece], g: &AttackGraph<'_>) -> Vec<Evidence
                 role,
                 namespace,
                 existing,
-                covered,
             } => {
                 let ns = namespace.and_then(|i| g.catalogue.namespaces.get(i as usize));
                 out.extend(writes::bind_evidence(
@@ -519,7 +516,6 @@ pub(crate) fn materialize(pieces: &[Piece], g: &AttackGraph<'_>) -> Vec<Evidence
                     *role,
                     ns.map(String::as_str),
                     *existing,
-                    *covered,
                 ));
             }
             Piece::Ask {

@@ -3,12 +3,11 @@
 //! (create the missing role of a dangling binding).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::slice;
 
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::build::{Actor, Ctx, Held, fact, is_wildcard, object, wildcard_rule};
+use super::build::{Actor, Ctx, fact, is_wildcard, object, wildcard_rule};
 use super::techniques::Technique;
 use super::{AttackGraph, AttackNode, Evidence, Piece};
 use crate::RBAC_GROUP;
@@ -45,28 +44,14 @@ pub(crate) fn role_resource(kind: RoleKind) -> &'static str {
 }
 
 /// The evidence of an E02 step after the write's and the `bind`
-/// decision's: that the writer covers the role (`covered`), then the binding
-/// or role written.
+/// decision's: the binding or role written.
 pub(crate) fn bind_evidence(
     g: &RbacGraph,
     rid: RoleId,
     ns: Option<&str>,
     existing: Option<BindingId>,
-    covered: bool,
 ) -> Vec<Evidence> {
     let mut out = Vec::new();
-    if covered && let Some(role) = g.role(rid) {
-        out.push(Evidence::Covered {
-            role: g.role_ref(rid),
-            namespace: ns.map(str::to_string),
-            message: format!(
-                "already holds every permission of {} {} {}, so no `bind` is needed",
-                role.kind,
-                role.name,
-                ns.map_or("cluster-wide".to_string(), |n| format!("in namespace {n}"))
-            ),
-        });
-    }
     out.push(match existing {
         Some(b) => Evidence::Object {
             object: g.binding_ref(b),
@@ -210,7 +195,11 @@ impl<'g> AttackGraph<'g> {
     /// E02: write a binding to a role; the storage allows it with `bind` on
     /// the role (resourceNames: the role's name) through the authorizer, or
     /// when the writer already holds every permission of the role in the
-    /// binding's namespace (`Covers` over `RulesFor`).
+    /// binding's namespace (`Covers` over `RulesFor`). Only the first is an
+    /// edge: a role one covers grants nothing one does not hold in that
+    /// scope, so such a step never shortens a path (and on large clusters
+    /// namespace admins × namespaces × covered ClusterRoles would be tens of
+    /// millions of dead ends).
     ///
     /// See: `pkg/registry/rbac/rolebinding/policybased/storage.go :: Create`,
     /// `pkg/registry/rbac/escalation_check.go :: BindingAuthorized`
@@ -220,14 +209,13 @@ impl<'g> AttackGraph<'g> {
         let g = self.graph;
         match target {
             BindingWrite::Create { namespace } => {
-                // Only the ClusterRoles one may bind or already covers can
-                // pass the storage's check.
+                // Without `bind` on ClusterRoles in scope, only the ones one
+                // already covers pass the storage's check: no gain.
                 let scope = namespace.as_deref().unwrap_or("");
                 let mut roles = if self.may_bind(ctx, actor, "clusterroles", scope) {
                     self.catalogue.cluster_roles.clone()
                 } else {
-                    let held = self.held(ctx, actor, scope);
-                    self.covered_cluster_roles(ctx, &held).to_vec()
+                    Vec::new()
                 };
                 if let Some(ns) = namespace {
                     roles.extend(self.catalogue.roles_in.get(ns).into_iter().flatten());
@@ -246,64 +234,6 @@ impl<'g> AttackGraph<'g> {
                 self.try_bind(ctx, actor, write, ns.as_deref(), rid, Some(*b));
             }
         }
-    }
-
-    /// `Covers` of a role's rules by held rules, after a quick necessary
-    /// test and one servant rule at a time so that the first uncovered rule
-    /// stops it; the answer depends only on the rules, so it is kept per
-    /// rule set.
-    fn is_covered(ctx: &mut Ctx<'g>, held: &Held, rid: RoleId, role: &Role) -> bool {
-        if let Some(&found) = ctx.covers.get(&(held.id, rid)) {
-            return found;
-        }
-        let mut found = held.may_cover(&role.rules);
-        if found {
-            // Roles share rules: the answer per servant rule is kept too.
-            let ids: Rc<Vec<u32>> = match ctx.role_rules.get(&rid) {
-                Some(ids) => Rc::clone(ids),
-                None => {
-                    let mut ids = Vec::with_capacity(role.rules.len());
-                    for r in &role.rules {
-                        let next = ctx.rule_ids.len() as u32;
-                        ids.push(*ctx.rule_ids.entry(r.clone()).or_insert(next));
-                    }
-                    let ids = Rc::new(ids);
-                    ctx.role_rules.insert(rid, Rc::clone(&ids));
-                    ids
-                }
-            };
-            for (r, &id) in role.rules.iter().zip(ids.iter()) {
-                let covered = *ctx
-                    .rule_covered
-                    .entry((held.id, id))
-                    .or_insert_with(|| covers(&held.rules, slice::from_ref(r)).0);
-                if !covered {
-                    found = false;
-                    break;
-                }
-            }
-        }
-        ctx.covers.insert((held.id, rid), found);
-        found
-    }
-
-    /// The ClusterRoles a held rule set covers, in role order.
-    fn covered_cluster_roles(&self, ctx: &mut Ctx<'g>, held: &Held) -> Rc<Vec<RoleId>> {
-        if let Some(found) = ctx.covered_cluster_roles.get(&held.id) {
-            return Rc::clone(found);
-        }
-        let g = self.graph;
-        let mut out = Vec::new();
-        for &rid in &self.catalogue.cluster_roles {
-            if let Some(role) = g.role(rid)
-                && Self::is_covered(ctx, held, rid, role)
-            {
-                out.push(rid);
-            }
-        }
-        let out = Rc::new(out);
-        ctx.covered_cluster_roles.insert(held.id, Rc::clone(&out));
-        out
     }
 
     /// False when no binding in scope has a `bind` rule on the resource
@@ -364,16 +294,9 @@ impl<'g> AttackGraph<'g> {
                     .in_namespace(ns.unwrap_or(""))
                     .named(&role.name)
             });
-        let decision = bind.and_then(|bind| self.decide_req(ctx, actor, bind));
-        let (escalation, by_bind): (Option<Piece>, bool) = match decision {
-            Some(ev) => (Some(ev), true),
-            None => {
-                let held = self.held(ctx, actor, ns.unwrap_or(""));
-                if !Self::is_covered(ctx, &held, rid, role) {
-                    return;
-                }
-                (None, false)
-            }
+        // Allowed only by covering the role: nothing gained (see e02_write).
+        let Some(escalation) = bind.and_then(|bind| self.decide_req(ctx, actor, bind)) else {
+            return;
         };
         let target = if ns.is_none() && is_wildcard(&role.rules) {
             match self.ix(&AttackNode::ClusterAdmin) {
@@ -381,7 +304,7 @@ impl<'g> AttackGraph<'g> {
                 None => return,
             }
         } else {
-            self.grant_node(ctx, Some(rid), ns.map(str::to_string), by_bind)
+            self.grant_node(ctx, Some(rid), ns.map(str::to_string))
         };
         // The covered check and the object, made when the evidence is read.
         let namespace = match ns {
@@ -398,15 +321,10 @@ impl<'g> AttackGraph<'g> {
                 role: rid,
                 namespace,
                 existing,
-                covered: !by_bind,
             },
-            None => Piece::Shared(Arc::new(bind_evidence(
-                self.graph, rid, ns, existing, !by_bind,
-            ))),
+            None => Piece::Shared(Arc::new(bind_evidence(self.graph, rid, ns, existing))),
         };
-        let mut pieces = vec![write.clone()];
-        pieces.extend(escalation);
-        pieces.push(tail);
+        let pieces = vec![write.clone(), escalation, tail];
         let ev = self.push_pieces(pieces);
         self.add_edge(actor, target, Technique::E02, ev);
     }
@@ -552,7 +470,7 @@ impl<'g> AttackGraph<'g> {
                     Some(t) => t,
                     None => continue,
                 },
-                Some(ns) => self.grant_node(ctx, None, Some(ns), true),
+                Some(ns) => self.grant_node(ctx, None, Some(ns)),
             };
             let ev = self.push_evidence(ev);
             self.add_edge(actor, target, Technique::E03, ev);
@@ -621,7 +539,7 @@ impl<'g> AttackGraph<'g> {
                     Some(t) => t,
                     None => continue,
                 },
-                Some(ns) => self.grant_node(ctx, None, Some(ns.clone()), true),
+                Some(ns) => self.grant_node(ctx, None, Some(ns.clone())),
             };
             let ev = self.push_evidence(ev);
             self.add_edge(actor, target, Technique::E13, ev);
