@@ -268,6 +268,10 @@ impl Ctx<'_> {
                     .into_iter()
                     .map(|n| (request.clone().named(n), true)),
             );
+            // Subjects granted the request for every name: a name adds
+            // nothing for them (and on a large cluster, thousands of
+            // redundant evidence entries).
+            let mut any_name: HashSet<SubjectRef> = HashSet::new();
             for (req, named) in asked {
                 let answer = self
                     .graph
@@ -281,8 +285,11 @@ impl Ctx<'_> {
                         .into_iter()
                         .filter(|g| !self.defaults.grant(g))
                         .collect();
-                    if grants.is_empty() {
+                    if grants.is_empty() || (named && any_name.contains(&s.subject)) {
                         continue;
+                    }
+                    if !named {
+                        any_name.insert(s.subject.clone());
                     }
                     let h = held.entry(s.subject).or_default();
                     if let Request::Resource(r) = &req {
