@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use rbacgraph::RbacGraph;
 use rbacgraph::query::audit::{
-    Audit, AuditReport, CONTROLS, IgnoreRules, KubeVersion, Reachability, Severity,
+    Audit, AuditEvidence, AuditReport, CONTROLS, IgnoreRules, KubeVersion, Reachability, Severity,
 };
 use rbacgraph::query::paths::Technique;
 use serde_json::Value;
@@ -901,4 +901,77 @@ fn json_report_is_a_versioned_document() {
     let medium = table.find("MEDIUM (").unwrap();
     assert!(high < medium, "most severe first");
     assert!(table.contains("SUPPRESSED") || !table.contains("suppressed;"));
+}
+
+/// A named grant where the subject already holds every name is not
+/// repeated as evidence (its binding is still an object of the finding);
+/// one in another namespace widens the finding and is kept.
+#[test]
+fn named_grants_are_evidence_only_where_they_add_something() {
+    let yaml = "
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: secret-reader}
+rules: [{apiGroups: [''], resources: [secrets], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: db-secret}
+rules: [{apiGroups: [''], resources: [secrets], verbs: [get], resourceNames: [db-password]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bot-reads-a, namespace: a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: secret-reader}
+subjects: [{kind: ServiceAccount, name: bot, namespace: tools}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bot-db-a, namespace: a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: db-secret}
+subjects: [{kind: ServiceAccount, name: bot, namespace: tools}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bot-db-b, namespace: b}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: db-secret}
+subjects: [{kind: ServiceAccount, name: bot, namespace: tools}]
+";
+    let graph = RbacGraph::builder()
+        .load_str("named.yaml", yaml)
+        .build()
+        .unwrap();
+    let report = audit(&graph);
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.id == "CIS-5.1.2")
+        .unwrap();
+    assert!(
+        finding.message.ends_with("in 2 namespace(s): a, b"),
+        "{}",
+        finding.message
+    );
+    let objects: Vec<String> = finding.objects.iter().map(ToString::to_string).collect();
+    for binding in [
+        "RoleBinding a/bot-reads-a",
+        "RoleBinding a/bot-db-a",
+        "RoleBinding b/bot-db-b",
+    ] {
+        assert!(objects.contains(&binding.to_string()), "{objects:?}");
+    }
+    let evidence_bindings: Vec<String> = finding
+        .evidence
+        .iter()
+        .filter_map(|e| match e {
+            AuditEvidence::Grants { grants, .. } => Some(grants),
+            _ => None,
+        })
+        .flatten()
+        .map(|g| g.binding.to_string())
+        .collect();
+    assert_eq!(
+        evidence_bindings,
+        ["RoleBinding a/bot-reads-a", "RoleBinding b/bot-db-b"]
+    );
 }

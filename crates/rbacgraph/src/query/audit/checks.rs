@@ -268,10 +268,11 @@ impl Ctx<'_> {
                     .into_iter()
                     .map(|n| (request.clone().named(n), true)),
             );
-            // Subjects granted the request for every name: a name adds
-            // nothing for them (and on a large cluster, thousands of
-            // redundant evidence entries).
-            let mut any_name: HashSet<SubjectRef> = HashSet::new();
+            // Where each subject is granted the request for every name
+            // (cluster-wide, or these namespaces): a named grant there is
+            // no news, so it is not repeated as evidence (on a large
+            // cluster, thousands of entries); its objects are still listed.
+            let mut any_name: HashMap<SubjectRef, (bool, HashSet<String>)> = HashMap::new();
             for (req, named) in asked {
                 let answer = self
                     .graph
@@ -285,11 +286,32 @@ impl Ctx<'_> {
                         .into_iter()
                         .filter(|g| !self.defaults.grant(g))
                         .collect();
-                    if grants.is_empty() || (named && any_name.contains(&s.subject)) {
+                    if grants.is_empty() {
                         continue;
                     }
+                    let every_name = any_name.get(&s.subject).filter(|_| named);
+                    let news = |g: &&Grant| {
+                        let Some((cluster, namespaces)) = every_name else {
+                            return true;
+                        };
+                        let in_namespace = g.binding.kind == BindingKind::RoleBinding.as_str()
+                            && g.binding
+                                .namespace
+                                .as_ref()
+                                .is_some_and(|ns| namespaces.contains(ns));
+                        !(*cluster || in_namespace)
+                    };
+                    let evidence: Vec<Grant> = grants.iter().filter(news).cloned().collect();
                     if !named {
-                        any_name.insert(s.subject.clone());
+                        let (cluster, namespaces) = any_name.entry(s.subject.clone()).or_default();
+                        for g in &grants {
+                            match &g.binding.namespace {
+                                Some(ns) if g.binding.kind == BindingKind::RoleBinding.as_str() => {
+                                    namespaces.insert(ns.clone());
+                                }
+                                _ => *cluster = true,
+                            }
+                        }
                     }
                     let h = held.entry(s.subject).or_default();
                     if let Request::Resource(r) = &req {
@@ -326,12 +348,12 @@ impl Ctx<'_> {
                     }
                     // Enough evidence to act on; the totals say what is left out.
                     let room = MAX_LISTED.saturating_sub(h.evidence_grants);
-                    h.evidence_grants += grants.len().min(room);
-                    h.omitted_grants += grants.len().saturating_sub(room);
-                    if room > 0 {
+                    h.evidence_grants += evidence.len().min(room);
+                    h.omitted_grants += evidence.len().saturating_sub(room);
+                    if room > 0 && !evidence.is_empty() {
                         h.evidence.push(AuditEvidence::Grants {
                             request: req.clone(),
-                            grants: grants.into_iter().take(room).collect(),
+                            grants: evidence.into_iter().take(room).collect(),
                         });
                     }
                 }
