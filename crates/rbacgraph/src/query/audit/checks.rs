@@ -193,6 +193,16 @@ fn permission_checks() -> Vec<PermissionCheck> {
 /// thousands).
 const MAX_LISTED: usize = 20;
 
+/// The namespace a grant holds in: its RoleBinding's, or `None` for a
+/// ClusterRoleBinding (every namespace).
+fn namespace_of(g: &Grant) -> Option<&str> {
+    if g.binding.kind == BindingKind::RoleBinding.as_str() {
+        g.binding.namespace.as_deref()
+    } else {
+        None
+    }
+}
+
 /// Up to [`MAX_LISTED`] items, then how many more.
 fn listed<'a>(items: impl ExactSizeIterator<Item = &'a String>) -> String {
     let total = items.len();
@@ -289,30 +299,19 @@ impl Ctx<'_> {
                     if grants.is_empty() {
                         continue;
                     }
-                    let every_name = any_name.get(&s.subject).filter(|_| named);
-                    let news = |g: &&Grant| {
-                        let Some((cluster, namespaces)) = every_name else {
-                            return true;
-                        };
-                        let in_namespace = g.binding.kind == BindingKind::RoleBinding.as_str()
-                            && g.binding
-                                .namespace
-                                .as_ref()
-                                .is_some_and(|ns| namespaces.contains(ns));
-                        !(*cluster || in_namespace)
-                    };
-                    let evidence: Vec<Grant> = grants.iter().filter(news).cloned().collect();
                     if !named {
                         let (cluster, namespaces) = any_name.entry(s.subject.clone()).or_default();
                         for g in &grants {
-                            match &g.binding.namespace {
-                                Some(ns) if g.binding.kind == BindingKind::RoleBinding.as_str() => {
-                                    namespaces.insert(ns.clone());
+                            match namespace_of(g) {
+                                Some(ns) => {
+                                    namespaces.insert(ns.to_string());
                                 }
-                                _ => *cluster = true,
+                                None => *cluster = true,
                             }
                         }
                     }
+                    // A named grant where the subject holds every name is no news.
+                    let every_name = any_name.get(&s.subject).filter(|_| named);
                     let h = held.entry(s.subject).or_default();
                     if let Request::Resource(r) = &req {
                         h.verbs.insert(r.verb.clone());
@@ -329,11 +328,11 @@ impl Ctx<'_> {
                         }
                     }
                     for g in &grants {
-                        match &g.binding.namespace {
-                            Some(ns) if g.binding.kind == BindingKind::RoleBinding.as_str() => {
-                                h.namespaces.insert(ns.clone());
+                        match namespace_of(g) {
+                            Some(ns) => {
+                                h.namespaces.insert(ns.to_string());
                             }
-                            _ => h.cluster_wide = true,
+                            None => h.cluster_wide = true,
                         }
                         if h.objects.len() < MAX_LISTED {
                             h.objects.insert(g.binding.clone());
@@ -346,6 +345,16 @@ impl Ctx<'_> {
                             ));
                         }
                     }
+                    let evidence: Vec<Grant> = grants
+                        .into_iter()
+                        .filter(|g| match every_name {
+                            None => true,
+                            Some((cluster, namespaces)) => {
+                                !*cluster
+                                    && !namespace_of(g).is_some_and(|ns| namespaces.contains(ns))
+                            }
+                        })
+                        .collect();
                     // Enough evidence to act on; the totals say what is left out.
                     let room = MAX_LISTED.saturating_sub(h.evidence_grants);
                     h.evidence_grants += evidence.len().min(room);
