@@ -175,9 +175,7 @@ impl Walker<'_> {
                         SubjectKind::ServiceAccount => {
                             let mut out = node("ServiceAccount", Some(&key.namespace), &key.name);
                             out.source = g
-                                .service_accounts()
-                                .iter()
-                                .find(|s| s.namespace == key.namespace && s.name == key.name)
+                                .service_account(&key.namespace, &key.name)
                                 .map(|s| s.source.clone());
                             out
                         }

@@ -285,6 +285,8 @@ pub struct RbacGraph {
     pub(crate) role_index: HashMap<(RoleKind, String, String), RoleId>,
     pub(crate) binding_nodes: Vec<NodeIndex>,
     pub(crate) subject_nodes: HashMap<SubjectKey, NodeIndex>,
+    /// ServiceAccount objects by (namespace, name).
+    pub(crate) service_account_index: HashMap<(String, String), u32>,
     /// User and ServiceAccount subject nodes by the user name they match.
     pub(crate) by_username: HashMap<String, Vec<NodeIndex>>,
     /// Group subject nodes by group name.
@@ -335,6 +337,7 @@ impl RbacGraph {
             role_index: HashMap::new(),
             binding_nodes: Vec::new(),
             subject_nodes: HashMap::new(),
+            service_account_index: HashMap::new(),
             by_username: HashMap::new(),
             by_group: HashMap::new(),
             cluster_bindings: Vec::new(),
@@ -621,6 +624,11 @@ impl RbacGraph {
     }
 
     fn index_workloads(&mut self) {
+        for (i, sa) in self.service_accounts.iter().enumerate() {
+            self.service_account_index
+                .entry((sa.namespace.clone(), sa.name.clone()))
+                .or_insert(i as u32);
+        }
         let accounts: Vec<SubjectKey> = self
             .service_accounts
             .iter()
@@ -689,6 +697,14 @@ impl RbacGraph {
     /// ServiceAccount objects.
     pub fn service_accounts(&self) -> &[ServiceAccount] {
         &self.service_accounts
+    }
+
+    /// The ServiceAccount object of this namespace and name, if loaded.
+    pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
+        let i = self
+            .service_account_index
+            .get(&(namespace.to_string(), name.to_string()))?;
+        self.service_accounts.get(*i as usize)
     }
 
     /// Pods and controllers.

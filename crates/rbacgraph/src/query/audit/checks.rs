@@ -21,15 +21,7 @@ pub(crate) const AUTHENTICATED: &str = "system:authenticated";
 /// Runs every CIS and seed control.
 pub(crate) fn run(graph: &RbacGraph, defaults: &Defaults) -> Vec<Finding> {
     let mut out = Vec::new();
-    let ctx = Ctx {
-        graph,
-        defaults,
-        automount: graph
-            .service_accounts()
-            .iter()
-            .map(|s| ((s.namespace.as_str(), s.name.as_str()), s.automount_token))
-            .collect(),
-    };
+    let ctx = Ctx { graph, defaults };
     ctx.cluster_admin_bindings(&mut out);
     for check in permission_checks() {
         ctx.permission(&check, &mut out);
@@ -233,8 +225,6 @@ struct Held {
 struct Ctx<'a> {
     graph: &'a RbacGraph,
     defaults: &'a Defaults,
-    /// `automountServiceAccountToken` of each ServiceAccount object.
-    automount: HashMap<(&'a str, &'a str), Option<bool>>,
 }
 
 impl Ctx<'_> {
@@ -550,10 +540,9 @@ impl Ctx<'_> {
     /// Whether a workload's pods get a token, and the sentence saying why.
     fn automount(&self, w: &Workload) -> (bool, String) {
         let sa = self
-            .automount
-            .get(&(w.namespace.as_str(), w.pod.service_account.as_str()))
-            .copied()
-            .flatten();
+            .graph
+            .service_account(&w.namespace, &w.pod.service_account)
+            .and_then(|s| s.automount_token);
         match (w.pod.automount_token, sa) {
             (Some(v), _) => (
                 v,
@@ -589,9 +578,7 @@ impl Ctx<'_> {
             namespace: Some(namespace.into()),
             source: self
                 .graph
-                .service_accounts()
-                .iter()
-                .find(|s| s.namespace == namespace && s.name == name)
+                .service_account(namespace, name)
                 .map(|s| s.source.clone()),
         }
     }

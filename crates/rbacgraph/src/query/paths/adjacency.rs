@@ -521,6 +521,13 @@ impl AttackGraph<'_> {
                     let own = c.slots.get(i).and_then(|s| s.get(*k as usize));
                     let asked = canonical.get(i).and_then(|s| s.get(*k as usize));
                     match (ce.scope, own) {
+                        // A grant's rule or the superuser: the same in
+                        // every namespace.
+                        (Scope::Template(_), Some(&r))
+                            if matches!(piece, Piece::Rule { .. } | Piece::Superuser { .. }) =>
+                        {
+                            pieces.push(piece.renamed(r));
+                        }
                         (Scope::Template(_), Some(&r)) => pieces.push(Piece::Ask {
                             actor: ce.from,
                             request: r,

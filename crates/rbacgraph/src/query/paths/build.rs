@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::hash::BuildHasher;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::rc::Rc;
@@ -32,11 +33,9 @@ use super::{
 use crate::graph::{BindingId, RbacGraph, RoleId, WorkloadId, subject_key};
 use crate::matching::rule_allows;
 use crate::model::{
-    BindingKind, NamedObject, PolicyRule, ServiceAccount, Source, Subject, SubjectKind, Workload,
-    WorkloadKind,
+    BindingKind, NamedObject, PolicyRule, Source, Subject, SubjectKind, Workload, WorkloadKind,
 };
 use crate::query::ObjectRef;
-use crate::query::authorize::Reason;
 use crate::request::{Identity, Request, SYSTEM_MASTERS};
 
 /// How a node acts when it makes requests.
@@ -107,7 +106,9 @@ pub(crate) const WORKLOADS_HUB: u32 = 1;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Catalogue {
     pub(crate) requests: Vec<Request>,
-    pub(crate) req_index: HashMap<Request, u32>,
+    /// Indexes into `requests` by the request's hash (each request is
+    /// stored once).
+    pub(crate) req_index: hashbrown::HashTable<u32>,
     pub(crate) caps: Vec<Capability>,
     /// Capability groups, in the order of their first member.
     pub(crate) groups: Vec<Group>,
@@ -132,12 +133,14 @@ pub(crate) struct Catalogue {
     pub(crate) cluster_roles: Vec<RoleId>,
     pub(crate) roles_in: BTreeMap<String, Vec<RoleId>>,
     /// The binding writes E02 considers (see `writes.rs`).
-    pub(crate) binding_writes: Vec<(u32, super::writes::BindingWrite)>,
+    pub(crate) binding_writes: Arc<Vec<(u32, super::writes::BindingWrite)>>,
+    /// Indexes into `binding_writes` by the namespace of the write's
+    /// request (`""`: cluster-scoped), in order.
+    pub(crate) binding_writes_in: HashMap<String, Vec<u32>>,
 }
 
 /// Objects by name, for the build.
 pub(crate) struct Lookup<'g> {
-    pub(crate) service_accounts: HashMap<(&'g str, &'g str), &'g ServiceAccount>,
     pub(crate) namespaces: HashMap<&'g str, &'g NamedObject>,
     pub(crate) nodes: HashMap<&'g str, &'g NamedObject>,
     /// Names of the workloads of a kind in a namespace.
@@ -171,11 +174,6 @@ impl<'g> Lookup<'g> {
             }
         }
         Lookup {
-            service_accounts: g
-                .service_accounts()
-                .iter()
-                .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
-                .collect(),
             namespaces: g
                 .namespace_objects()
                 .iter()
@@ -511,12 +509,21 @@ impl<'g> AttackGraph<'g> {
     }
 
     pub(crate) fn intern(&mut self, request: Request) -> u32 {
-        if let Some(&i) = self.catalogue.req_index.get(&request) {
+        let hasher = foldhash::fast::FixedState::default();
+        let hash = hasher.hash_one(&request);
+        let cat = &mut self.catalogue;
+        let requests = &cat.requests;
+        if let Some(&i) = cat
+            .req_index
+            .find(hash, |&i| requests.get(i as usize) == Some(&request))
+        {
             return i;
         }
-        let i = self.catalogue.requests.len() as u32;
-        self.catalogue.req_index.insert(request.clone(), i);
-        self.catalogue.requests.push(request);
+        let i = requests.len() as u32;
+        cat.req_index.insert_unique(hash, i, |&j| {
+            requests.get(j as usize).map_or(0, |r| hasher.hash_one(r))
+        });
+        cat.requests.push(request);
         i
     }
 
@@ -593,10 +600,9 @@ impl<'g> AttackGraph<'g> {
                     self.add_edge(node, t, Technique::W16, ev);
                 }
             }
-            let sa = lookup
-                .service_accounts
-                .get(&(w.namespace.as_str(), w.pod.service_account.as_str()))
-                .copied();
+            let sa = self
+                .graph
+                .service_account(&w.namespace, &w.pod.service_account);
             let (mounted, why) = token_mounted(w, sa);
             if mounted {
                 let mut ev = vec![Evidence::Object {
@@ -794,16 +800,9 @@ impl<'g> AttackGraph<'g> {
                 };
             }
             Some(Actor::Identity(id)) => self.authorize(ctx, actor, id, request),
-            Some(Actor::Superuser) => Some(Piece::Shared(Arc::new(vec![Evidence::Permission {
-                request: req.clone(),
-                reasons: vec![Reason::PrivilegedGroup {
-                    group: SYSTEM_MASTERS.into(),
-                }],
-            }]))),
+            Some(Actor::Superuser) => Some(Piece::Superuser { request }),
             Some(Actor::Grant {
-                role,
-                namespace,
-                rules,
+                namespace, rules, ..
             }) => {
                 // A RoleBinding grants only requests in its own namespace.
                 // See: `plugin/pkg/auth/authorizer/rbac/rbac.go :: Authorize`
@@ -813,16 +812,12 @@ impl<'g> AttackGraph<'g> {
                     Some(ns) => !req.namespace().is_empty() && req.namespace() == ns,
                 };
                 in_scope
-                    .then(|| rules.iter().enumerate().find(|(_, r)| rule_allows(r, req)))
+                    .then(|| rules.iter().position(|r| rule_allows(r, req)))
                     .flatten()
-                    .map(|(i, rule)| {
-                        Piece::Shared(Arc::new(vec![Evidence::GrantedRule {
-                            request: req.clone(),
-                            role: role.map(|r| self.graph.role_ref(r)),
-                            namespace: namespace.clone(),
-                            rule_index: role.map(|_| i),
-                            rule: rule.clone(),
-                        }]))
+                    .map(|i| Piece::Rule {
+                        actor,
+                        request,
+                        rule: i as u32,
                     })
             }
             None => None,
@@ -1309,9 +1304,21 @@ impl<'g> AttackGraph<'g> {
             return false;
         };
         let slots = c.slots.clone();
-        match self.evaluate(ctx, actor, &slots) {
+        self.apply_scope(ctx, actor, Scope::Cap(cap as u32), &slots)
+    }
+
+    /// Evaluates slots for one actor and records the edge when it fills
+    /// them all.
+    fn apply_scope(
+        &mut self,
+        ctx: &mut Ctx<'g>,
+        actor: u32,
+        scope: Scope,
+        slots: &[Arc<Vec<u32>>],
+    ) -> bool {
+        match self.evaluate(ctx, actor, slots) {
             Some(ev) => {
-                self.emit(actor, Scope::Cap(cap as u32), ev);
+                self.emit(actor, scope, ev);
                 true
             }
             None => false,
@@ -1319,7 +1326,10 @@ impl<'g> AttackGraph<'g> {
     }
 
     /// Evaluates every technique for one actor (role grants, the
-    /// cluster-admin sink, query sources).
+    /// cluster-admin sink, query sources), one group at a time: a group's
+    /// decisions hold for each member. An actor whose rules are the same in
+    /// every namespace (a role bound cluster-wide on the way, the sink)
+    /// decides a template once for all its namespaces.
     pub(crate) fn forward(&mut self, ctx: &mut Ctx<'g>, actor: u32) {
         let superuser = matches!(
             self.actors.get(actor as usize),
@@ -1328,22 +1338,69 @@ impl<'g> AttackGraph<'g> {
         if !superuser && self.apply_forward(ctx, actor, E01_CAP) {
             return;
         }
-        let caps: Vec<usize> = match self.actors.get(actor as usize) {
+        let e01_group = self.catalogue.cap_group.get(E01_CAP).copied();
+        let cat = &self.catalogue;
+        let mut scopes: Vec<Scope> = Vec::new();
+        match self.actors.get(actor as usize) {
             // A RoleBinding's holder can only fill slots with requests in
             // its namespace.
             Some(Some(Actor::Grant {
                 namespace: Some(ns),
                 ..
-            })) => self
-                .catalogue
-                .caps_by_namespace
-                .get(ns)
-                .cloned()
-                .unwrap_or_default(),
-            _ => (1..self.catalogue.caps.len()).collect(),
-        };
-        for cap in caps {
-            self.apply_forward(ctx, actor, cap);
+            })) => {
+                let mut seen = HashSet::new();
+                for &c in cat.caps_by_namespace.get(ns).into_iter().flatten() {
+                    if let Some(&g) = cat.cap_group.get(c)
+                        && Some(g) != e01_group
+                        && seen.insert(g)
+                    {
+                        scopes.push(Scope::Group(g));
+                    }
+                }
+            }
+            Some(Some(
+                Actor::Grant {
+                    namespace: None, ..
+                }
+                | Actor::Superuser,
+            )) => {
+                scopes.extend((0..cat.templates.len() as u32).map(Scope::Template));
+                for g in 0..cat.groups.len() as u32 {
+                    if Some(g) != e01_group
+                        && cat
+                            .group_template
+                            .get(g as usize)
+                            .copied()
+                            .flatten()
+                            .is_none()
+                    {
+                        scopes.push(Scope::Group(g));
+                    }
+                }
+            }
+            _ => scopes.extend(
+                (0..cat.groups.len() as u32)
+                    .filter(|&g| Some(g) != e01_group)
+                    .map(Scope::Group),
+            ),
+        }
+        for scope in scopes {
+            let slots = match scope {
+                Scope::Group(g) => self
+                    .catalogue
+                    .groups
+                    .get(g as usize)
+                    .map(|g| g.slots.clone()),
+                Scope::Template(t) => self
+                    .catalogue
+                    .templates
+                    .get(t as usize)
+                    .map(|t| t.slots.clone()),
+                Scope::Cap(c) => self.catalogue.caps.get(c as usize).map(|c| c.slots.clone()),
+            };
+            if let Some(slots) = slots {
+                self.apply_scope(ctx, actor, scope, &slots);
+            }
         }
         if !superuser {
             self.writes_forward(ctx, actor);

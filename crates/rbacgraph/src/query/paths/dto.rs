@@ -227,11 +227,7 @@ impl AttackGraph<'_> {
             AttackNode::ServiceAccount { namespace, name } => {
                 let mut r = NodeRef::simple("ServiceAccount", name);
                 r.namespace = Some(namespace.clone());
-                r.source = g
-                    .service_accounts()
-                    .iter()
-                    .find(|s| &s.namespace == namespace && &s.name == name)
-                    .map(|s| s.source.clone());
+                r.source = g.service_account(namespace, name).map(|s| s.source.clone());
                 r
             }
             AttackNode::Workload { id } => match g.workloads().get(id.0 as usize) {

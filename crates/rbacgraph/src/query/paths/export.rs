@@ -186,9 +186,7 @@ impl ExportGraph {
             };
             if key.kind == SubjectKind::ServiceAccount {
                 n.source = g
-                    .service_accounts()
-                    .iter()
-                    .find(|s| s.namespace == key.namespace && s.name == key.name)
+                    .service_account(&key.namespace, &key.name)
                     .map(|s| s.source.clone());
             }
             add(&mut nodes, n);

@@ -12,9 +12,8 @@ use std::rc::Rc;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use crate::graph::{BindingId, RbacGraph};
+use crate::graph::{BindingId, RbacGraph, RoleId};
 use crate::matching::{group_matches, name_matches, resource_matches, verb_matches};
-use crate::model::BindingKind;
 use crate::request::Request;
 
 type Key = (String, String, String, String);
@@ -53,36 +52,44 @@ impl<'g> BindingIndex<'g> {
         }
         let g = self.graph;
         let (verb, group, resource, sub) = (&key.0, &key.1, &key.2, &key.3);
-        let mut out = KeyEntries::default();
-        for (i, b) in g.bindings().iter().enumerate() {
-            let id = BindingId(i as u32);
-            let Some((_, role)) = g.bound_role(id) else {
-                continue;
-            };
-            let rules: Vec<u32> = role
-                .rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| {
+        // The rules that match the key, by role (the graph's rule index
+        // names the candidates), then the bindings of those roles.
+        let mut by_role: Vec<(RoleId, Vec<u32>)> = Vec::new();
+        for (role, i) in g.index.resource_candidates(group, resource, sub) {
+            let matches = g
+                .role(role)
+                .and_then(|r| r.rules.get(i as usize))
+                .is_some_and(|r| {
                     verb_matches(r, verb)
                         && group_matches(r, group)
                         && resource_matches(r, resource, sub)
-                })
-                .map(|(i, _)| i as u32)
-                .collect();
-            if rules.is_empty() {
+                });
+            if !matches {
                 continue;
             }
-            match (b.kind, &b.namespace) {
-                (BindingKind::ClusterRoleBinding, _) => out.cluster.push((id, rules)),
-                (BindingKind::RoleBinding, Some(ns)) => {
+            match by_role.last_mut() {
+                Some((last, rules)) if *last == role => rules.push(i),
+                _ => by_role.push((role, vec![i])),
+            }
+        }
+        let mut out = KeyEntries::default();
+        for (role, rules) in &by_role {
+            for &id in g.index.cluster_bindings_of(*role) {
+                out.cluster.push((id, rules.clone()));
+            }
+            for &id in g.index.role_bindings_of(*role) {
+                if let Some(ns) = g.binding(id).and_then(|b| b.namespace.as_ref()) {
                     out.by_namespace
                         .entry(ns.clone())
                         .or_default()
-                        .push((id, rules));
+                        .push((id, rules.clone()));
                 }
-                (BindingKind::RoleBinding, None) => {}
             }
+        }
+        // Load order, as the authorizer visits them.
+        out.cluster.sort_unstable_by_key(|e| e.0);
+        for list in out.by_namespace.values_mut() {
+            list.sort_unstable_by_key(|e| e.0);
         }
         let names = |entries: &Entries| {
             let mut out = HashSet::new();

@@ -470,6 +470,22 @@ pub(crate) enum Piece {
         /// The existing binding updated, if any.
         existing: Option<crate::graph::BindingId>,
     },
+    /// The rule of a role held through a binding made on the way
+    /// ([`build::Actor::Grant`]) that allows the request, read out as
+    /// [`Evidence::GrantedRule`].
+    Rule {
+        /// The grant's node.
+        actor: u32,
+        /// The request.
+        request: u32,
+        /// The rule's index in the grant's rules.
+        rule: u32,
+    },
+    /// `system:masters` allowed the request.
+    Superuser {
+        /// The request.
+        request: u32,
+    },
     /// A principal's allowed request, its reasons asked of the authorizer
     /// only when the evidence is read ([`RbacGraph::authorize`]).
     Ask {
@@ -493,6 +509,13 @@ impl Piece {
                 request,
                 nameless: true,
             },
+            // The same rule allows every name it does not list.
+            Piece::Rule { actor, rule, .. } => Piece::Rule {
+                actor: *actor,
+                request,
+                rule: *rule,
+            },
+            Piece::Superuser { .. } => Piece::Superuser { request },
             Piece::Bind { .. } => self.clone(),
         }
     }
@@ -517,6 +540,46 @@ pub(crate) fn materialize(pieces: &[Piece], g: &AttackGraph<'_>) -> Vec<Evidence
                     ns.map(String::as_str),
                     *existing,
                 ));
+            }
+            Piece::Rule {
+                actor,
+                request,
+                rule,
+            } => {
+                let (
+                    Some(build::Actor::Grant {
+                        role,
+                        namespace,
+                        rules,
+                    }),
+                    Some(req),
+                ) = (
+                    g.actors.get(*actor as usize).and_then(Option::as_ref),
+                    requests.get(*request as usize),
+                )
+                else {
+                    continue;
+                };
+                let Some(granted) = rules.get(*rule as usize) else {
+                    continue;
+                };
+                out.push(Evidence::GrantedRule {
+                    request: req.clone(),
+                    role: role.map(|r| g.graph.role_ref(r)),
+                    namespace: namespace.clone(),
+                    rule_index: role.map(|_| *rule as usize),
+                    rule: granted.clone(),
+                });
+            }
+            Piece::Superuser { request } => {
+                if let Some(req) = requests.get(*request as usize) {
+                    out.push(Evidence::Permission {
+                        request: req.clone(),
+                        reasons: vec![Reason::PrivilegedGroup {
+                            group: SYSTEM_MASTERS.into(),
+                        }],
+                    });
+                }
             }
             Piece::Ask {
                 actor,

@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use foldhash::{HashMap, HashMapExt};
+
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -124,7 +126,17 @@ impl<'g> AttackGraph<'g> {
                 }
             }
         }
-        self.catalogue.binding_writes = writes;
+        let mut by_namespace: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, (r, _)) in writes.iter().enumerate() {
+            if let Some(q) = self.catalogue.requests.get(*r as usize) {
+                by_namespace
+                    .entry(q.namespace().to_string())
+                    .or_default()
+                    .push(i as u32);
+            }
+        }
+        self.catalogue.binding_writes = Arc::new(writes);
+        self.catalogue.binding_writes_in = by_namespace;
         // E03: `escalate` on a role that is bound to someone.
         let mut candidates = BTreeSet::new();
         let mut seen = HashSet::new();
@@ -172,18 +184,24 @@ impl<'g> AttackGraph<'g> {
             Some(Some(Actor::Grant { namespace, .. })) => Some(namespace.clone()),
             _ => None,
         };
-        let writes = self.catalogue.binding_writes.clone();
-        for (r, write) in &writes {
-            // A RoleBinding's holder writes only in its namespace.
-            if let Some(Some(ns)) = &scope
-                && self
-                    .catalogue
-                    .requests
-                    .get(*r as usize)
-                    .is_none_or(|q| q.namespace() != ns)
-            {
+        let writes = Arc::clone(&self.catalogue.binding_writes);
+        // A RoleBinding's holder writes only in its namespace.
+        let picked: Box<dyn Iterator<Item = usize>> = match &scope {
+            Some(Some(ns)) => Box::new(
+                self.catalogue
+                    .binding_writes_in
+                    .get(ns)
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|i| i as usize),
+            ),
+            _ => Box::new(0..writes.len()),
+        };
+        for i in picked {
+            let Some((r, write)) = writes.get(i) else {
                 continue;
-            }
+            };
             if let Some(ev) = self.decide(ctx, actor, *r) {
                 self.e02_write(ctx, actor, &ev, write);
             }
