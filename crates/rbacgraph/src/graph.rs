@@ -287,6 +287,8 @@ pub struct RbacGraph {
     pub(crate) subject_nodes: HashMap<SubjectKey, NodeIndex>,
     /// ServiceAccount objects by (namespace, name).
     pub(crate) service_account_index: HashMap<(String, String), u32>,
+    /// Namespace objects by name.
+    pub(crate) namespace_index: HashMap<String, u32>,
     /// User and ServiceAccount subject nodes by the user name they match.
     pub(crate) by_username: HashMap<String, Vec<NodeIndex>>,
     /// Group subject nodes by group name.
@@ -338,6 +340,7 @@ impl RbacGraph {
             binding_nodes: Vec::new(),
             subject_nodes: HashMap::new(),
             service_account_index: HashMap::new(),
+            namespace_index: HashMap::new(),
             by_username: HashMap::new(),
             by_group: HashMap::new(),
             cluster_bindings: Vec::new(),
@@ -624,6 +627,11 @@ impl RbacGraph {
     }
 
     fn index_workloads(&mut self) {
+        for (i, n) in self.namespaces.iter().enumerate() {
+            self.namespace_index
+                .entry(n.name.clone())
+                .or_insert(i as u32);
+        }
         for (i, sa) in self.service_accounts.iter().enumerate() {
             self.service_account_index
                 .entry((sa.namespace.clone(), sa.name.clone()))
@@ -705,6 +713,12 @@ impl RbacGraph {
             .service_account_index
             .get(&(namespace.to_string(), name.to_string()))?;
         self.service_accounts.get(*i as usize)
+    }
+
+    /// The Namespace object of this name, if loaded.
+    pub fn namespace_object(&self, name: &str) -> Option<&NamedObject> {
+        let i = self.namespace_index.get(name)?;
+        self.namespaces.get(*i as usize)
     }
 
     /// Pods and controllers.

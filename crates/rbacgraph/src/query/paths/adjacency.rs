@@ -537,9 +537,7 @@ impl AttackGraph<'_> {
                         _ => pieces.push(piece.clone()),
                     }
                 }
-                if !c.facts.is_empty() {
-                    pieces.push(Piece::Shared(Arc::clone(&c.facts)));
-                }
+                pieces.extend(c.facts.iter().cloned());
                 materialize(&pieces, self)
             }
         }

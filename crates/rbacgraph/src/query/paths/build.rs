@@ -25,10 +25,12 @@ use std::slice;
 use std::sync::Arc;
 
 use super::index::BindingIndex;
-use super::techniques::{Technique, escape_reasons, runs_everywhere, token_mounted};
+use super::techniques::{
+    Technique, escape_reasons, privileged_pods_admitted, runs_everywhere, token_mounted,
+};
 use super::{
     AttackGraph, AttackNode, Edge, Evidence, NODE_USERNAME_PREFIX, PathOptions, Piece,
-    SYSTEM_NODES, Scope, materialize,
+    SYSTEM_NODES, Scope, WorkloadFact, materialize,
 };
 use crate::graph::{BindingId, RbacGraph, RoleId, WorkloadId, subject_key};
 use crate::matching::rule_allows;
@@ -68,7 +70,8 @@ pub(crate) struct Capability {
     pub(crate) targets: Arc<Vec<u32>>,
     /// The shared target list ([`Catalogue::hubs`]) `targets` is, if any.
     pub(crate) hub: Option<u32>,
-    pub(crate) facts: Arc<Vec<Evidence>>,
+    /// What the technique relies on besides the permissions.
+    pub(crate) facts: Option<Piece>,
 }
 
 /// Capabilities of one technique whose slots ask the same requests once
@@ -141,7 +144,6 @@ pub(crate) struct Catalogue {
 
 /// Objects by name, for the build.
 pub(crate) struct Lookup<'g> {
-    pub(crate) namespaces: HashMap<&'g str, &'g NamedObject>,
     pub(crate) nodes: HashMap<&'g str, &'g NamedObject>,
     /// Names of the workloads of a kind in a namespace.
     pub(crate) workloads: HashMap<(&'g str, WorkloadKind), Vec<&'g str>>,
@@ -174,11 +176,6 @@ impl<'g> Lookup<'g> {
             }
         }
         Lookup {
-            namespaces: g
-                .namespace_objects()
-                .iter()
-                .map(|n| (n.name.as_str(), n))
-                .collect(),
             nodes: g.nodes().iter().map(|n| (n.name.as_str(), n)).collect(),
             workloads,
             sa_nodes,
@@ -258,6 +255,94 @@ impl<'g> Ctx<'g> {
 #[derive(Debug, Default)]
 pub(crate) struct Held {
     pub(crate) rules: Vec<PolicyRule>,
+}
+
+/// The evidence a workload gives a technique, written out when a path is
+/// read ([`Piece::Workload`]).
+pub(crate) fn workload_evidence(
+    g: &AttackGraph<'_>,
+    w: &Workload,
+    what: WorkloadFact,
+) -> Vec<Evidence> {
+    let graph = g.graph;
+    let target = || {
+        // A controller's pods have generated names: only rules without
+        // resourceNames reach them.
+        Evidence::Object {
+            object: workload_ref(w),
+            message: if w.kind == WorkloadKind::Pod {
+                "the pod".into()
+            } else {
+                "its pods have generated names, so only rules without resourceNames reach them"
+                    .into()
+            },
+        }
+    };
+    match what {
+        WorkloadFact::Target => vec![target()],
+        WorkloadFact::Images => vec![
+            target(),
+            fact("a running pod's container images can be changed"),
+        ],
+        WorkloadFact::PrivilegedDebug => {
+            let (_, why) = privileged_pods_admitted(graph.namespace_object(&w.namespace));
+            vec![
+                target(),
+                fact(format!(
+                    "a privileged ephemeral container is admitted: namespace {}: {why}",
+                    w.namespace
+                )),
+            ]
+        }
+        WorkloadFact::HostAccess => {
+            let mut ev = vec![Evidence::Object {
+                object: workload_ref(w),
+                message: "its pod spec gives host access".into(),
+            }];
+            ev.extend(escape_reasons(&w.pod).into_iter().map(fact));
+            ev
+        }
+        WorkloadFact::Token => {
+            let sa = graph.service_account(&w.namespace, &w.pod.service_account);
+            let (_, why) = token_mounted(w, sa);
+            let mut ev = vec![Evidence::Object {
+                object: workload_ref(w),
+                message: format!(
+                    "runs as ServiceAccount {}/{}; {why}",
+                    w.namespace, w.pod.service_account
+                ),
+            }];
+            if let Some(sa) = sa {
+                ev.push(Evidence::Object {
+                    object: object(
+                        "ServiceAccount",
+                        &sa.name,
+                        Some(&sa.namespace),
+                        Some(&sa.source),
+                    ),
+                    message: "the ServiceAccount".into(),
+                });
+            }
+            ev
+        }
+        WorkloadFact::Placement => {
+            let where_ = match (&w.pod.node_name, runs_everywhere(w)) {
+                (Some(name), _) => format!("its pods are bound to node {name} (nodeName)"),
+                (None, true) => "a DaemonSet runs a pod on every node".to_string(),
+                (None, false) => "no nodeName: its pods may be scheduled on any node".to_string(),
+            };
+            vec![
+                Evidence::Object {
+                    object: workload_ref(w),
+                    message: where_,
+                },
+                fact(format!(
+                    "root on the node reads its pods' tokens, and the kubelet may request a token for ServiceAccount {}/{}",
+                    w.namespace, w.pod.service_account
+                )),
+            ]
+        }
+    }
 }
 
 /// Where a workload's pods run.
@@ -584,14 +669,14 @@ impl<'g> AttackGraph<'g> {
             }) else {
                 continue;
             };
-            let reasons = escape_reasons(&w.pod);
-            if !reasons.is_empty() {
-                let mut ev = vec![Evidence::Object {
-                    object: workload_ref(w),
-                    message: "its pod spec gives host access".into(),
-                }];
-                ev.extend(reasons.into_iter().map(fact));
-                let ev = self.push_evidence(ev);
+            let lazy = |fact| {
+                vec![Piece::Workload {
+                    id: WorkloadId(i as u32),
+                    fact,
+                }]
+            };
+            if !escape_reasons(&w.pod).is_empty() {
+                let ev = self.push_pieces(lazy(WorkloadFact::HostAccess));
                 let targets = match self.placement(w) {
                     Placement::Every => lookup.sinks.clone(),
                     Placement::Nodes(nodes) => nodes,
@@ -603,27 +688,8 @@ impl<'g> AttackGraph<'g> {
             let sa = self
                 .graph
                 .service_account(&w.namespace, &w.pod.service_account);
-            let (mounted, why) = token_mounted(w, sa);
-            if mounted {
-                let mut ev = vec![Evidence::Object {
-                    object: workload_ref(w),
-                    message: format!(
-                        "runs as ServiceAccount {}/{}; {why}",
-                        w.namespace, w.pod.service_account
-                    ),
-                }];
-                if let Some(sa) = sa {
-                    ev.push(Evidence::Object {
-                        object: object(
-                            "ServiceAccount",
-                            &sa.name,
-                            Some(&sa.namespace),
-                            Some(&sa.source),
-                        ),
-                        message: "the ServiceAccount".into(),
-                    });
-                }
-                let ev = self.push_evidence(ev);
+            if token_mounted(w, sa).0 {
+                let ev = self.push_pieces(lazy(WorkloadFact::Token));
                 self.add_edge(node, sa_node, Technique::C05, ev);
             }
             // W17: root on a node reads the tokens of its pods, and the
@@ -638,21 +704,7 @@ impl<'g> AttackGraph<'g> {
                 None if floating.contains(&sa_node) => continue,
                 None => None,
             };
-            let where_ = match (&w.pod.node_name, runs_everywhere(w)) {
-                (Some(name), _) => format!("its pods are bound to node {name} (nodeName)"),
-                (None, true) => "a DaemonSet runs a pod on every node".to_string(),
-                (None, false) => "no nodeName: its pods may be scheduled on any node".to_string(),
-            };
-            let ev = self.push_evidence(vec![
-                Evidence::Object {
-                    object: workload_ref(w),
-                    message: where_,
-                },
-                fact(format!(
-                    "root on the node reads its pods' tokens, and the kubelet may request a token for ServiceAccount {}/{}",
-                    w.namespace, w.pod.service_account
-                )),
-            ]);
+            let ev = self.push_pieces(lazy(WorkloadFact::Placement));
             match placement {
                 Some(Some(t)) => self.add_edge(t, sa_node, Technique::W17, ev),
                 Some(None) => {}

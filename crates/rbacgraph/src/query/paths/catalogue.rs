@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use super::build::{
     Capability, Lookup, Placement, SINKS_HUB, WORKLOADS_HUB, cluster_admin_probe, fact, object,
-    workload_ref,
 };
 use super::techniques::{POD_CONTROLLERS, Technique, privileged_pods_admitted};
-use super::{AttackGraph, AttackNode, Evidence, NODE_USERNAME_PREFIX, SYSTEM_NODES};
+use super::{
+    AttackGraph, AttackNode, Evidence, NODE_USERNAME_PREFIX, Piece, SYSTEM_NODES, WorkloadFact,
+};
 use crate::graph::{RoleId, WorkloadId};
 use crate::matching::{group_matches, resource_matches, verb_matches};
 use crate::model::{RoleKind, WorkloadKind};
@@ -41,6 +42,11 @@ impl From<Arc<Vec<u32>>> for Slot {
     }
 }
 
+/// Evidence shared by the edges of a capability, if any.
+fn shared(facts: Vec<Evidence>) -> Option<Piece> {
+    (!facts.is_empty()).then(|| Piece::Shared(Arc::new(facts)))
+}
+
 impl AttackGraph<'_> {
     /// Interns a slot's requests.
     fn slot(&mut self, requests: Vec<Request>) -> Arc<Vec<u32>> {
@@ -54,7 +60,7 @@ impl AttackGraph<'_> {
         targets: Vec<u32>,
         facts: Vec<Evidence>,
     ) {
-        self.add_cap_to(technique, slots, Arc::new(targets), None, facts);
+        self.add_cap_to(technique, slots, Arc::new(targets), None, shared(facts));
     }
 
     /// A capability whose targets are a shared list ([`super::build::Catalogue::hubs`]).
@@ -68,7 +74,7 @@ impl AttackGraph<'_> {
         let Some(targets) = self.catalogue.hubs.get(hub as usize).cloned() else {
             return;
         };
-        self.add_cap_to(technique, slots, targets, Some(hub), facts);
+        self.add_cap_to(technique, slots, targets, Some(hub), shared(facts));
     }
 
     fn add_cap_to<S: Into<Slot>>(
@@ -77,7 +83,7 @@ impl AttackGraph<'_> {
         slots: Vec<S>,
         targets: Arc<Vec<u32>>,
         hub: Option<u32>,
-        facts: Vec<Evidence>,
+        facts: Option<Piece>,
     ) {
         if targets.is_empty() {
             return;
@@ -94,7 +100,7 @@ impl AttackGraph<'_> {
             slots,
             targets,
             hub,
-            facts: Arc::new(facts),
+            facts,
         });
     }
 
@@ -231,7 +237,7 @@ impl AttackGraph<'_> {
                     "a pod may run as any ServiceAccount of namespace {ns} and mount its token"
                 ))],
             );
-            let ns_object = lookup.namespaces.get(ns.as_str()).copied();
+            let ns_object = g.namespace_object(ns);
             let (admitted, why) = privileged_pods_admitted(ns_object);
             let mut psa = Vec::new();
             if let Some(o) = ns_object {
@@ -374,14 +380,11 @@ impl AttackGraph<'_> {
             } else {
                 ""
             };
-            let obj = Evidence::Object {
-                object: workload_ref(w),
-                message: if pod.is_empty() {
-                    "its pods have generated names, so only rules without resourceNames reach them"
-                        .into()
-                } else {
-                    "the pod".into()
-                },
+            let lazy = |fact| {
+                Some(Piece::Workload {
+                    id: WorkloadId(i as u32),
+                    fact,
+                })
             };
             let req = |verb: &str, sub: &str| {
                 Request::resource(verb, "", "pods")
@@ -389,47 +392,50 @@ impl AttackGraph<'_> {
                     .in_namespace(&w.namespace)
                     .named(pod)
             };
-            self.add_cap(
+            let this = Arc::new(vec![node]);
+            self.add_cap_to(
                 Technique::W04,
                 vec![vec![req("create", "exec")]],
-                vec![node],
-                vec![obj.clone()],
+                Arc::clone(&this),
+                None,
+                lazy(WorkloadFact::Target),
             );
-            self.add_cap(
+            self.add_cap_to(
                 Technique::W06,
                 vec![vec![req("update", ""), req("patch", "")]],
-                vec![node],
-                vec![
-                    obj.clone(),
-                    fact("a running pod's container images can be changed"),
-                ],
+                Arc::clone(&this),
+                None,
+                lazy(WorkloadFact::Images),
             );
-            let debug = vec![
+            let debug = self.slot(vec![
                 req("update", "ephemeralcontainers"),
                 req("patch", "ephemeralcontainers"),
-            ];
-            self.add_cap(
+            ]);
+            self.add_cap_to(
                 Technique::W07,
-                vec![debug.clone()],
-                vec![node],
-                vec![obj.clone()],
+                vec![Arc::clone(&debug)],
+                this,
+                None,
+                lazy(WorkloadFact::Target),
             );
-            let ns_object = lookup.namespaces.get(w.namespace.as_str()).copied();
-            let (admitted, why) = privileged_pods_admitted(ns_object);
+            let (admitted, _) = privileged_pods_admitted(g.namespace_object(&w.namespace));
             if admitted {
-                let facts = vec![
-                    obj,
-                    fact(format!(
-                        "a privileged ephemeral container is admitted: namespace {}: {why}",
-                        w.namespace
-                    )),
-                ];
+                let facts = lazy(WorkloadFact::PrivilegedDebug);
                 match self.placement(w) {
                     Placement::Every => {
-                        self.add_cap_hub(Technique::W07, vec![debug], SINKS_HUB, facts)
+                        if let Some(targets) = self.catalogue.hubs.get(SINKS_HUB as usize).cloned()
+                        {
+                            self.add_cap_to(
+                                Technique::W07,
+                                vec![debug],
+                                targets,
+                                Some(SINKS_HUB),
+                                facts,
+                            );
+                        }
                     }
                     Placement::Nodes(nodes) => {
-                        self.add_cap(Technique::W07, vec![debug], nodes, facts)
+                        self.add_cap_to(Technique::W07, vec![debug], Arc::new(nodes), None, facts)
                     }
                 }
             }

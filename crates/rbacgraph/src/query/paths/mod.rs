@@ -481,6 +481,14 @@ pub(crate) enum Piece {
         /// The rule's index in the grant's rules.
         rule: u32,
     },
+    /// What a workload's manifest shows, written out when read
+    /// ([`build::workload_evidence`]).
+    Workload {
+        /// The workload.
+        id: WorkloadId,
+        /// Which evidence.
+        fact: WorkloadFact,
+    },
     /// `system:masters` allowed the request.
     Superuser {
         /// The request.
@@ -497,6 +505,24 @@ pub(crate) enum Piece {
         /// the reasons are the same: one decision serves every name).
         nameless: bool,
     },
+}
+
+/// The evidence a workload gives a technique ([`Piece::Workload`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WorkloadFact {
+    /// The pod or controller whose pods are reached (W04, W07).
+    Target,
+    /// The same, and that its images can be changed (W06).
+    Images,
+    /// The same, and that a privileged ephemeral container is admitted
+    /// (W07 to the node).
+    PrivilegedDebug,
+    /// Its pod spec gives host access (W16).
+    HostAccess,
+    /// It mounts its ServiceAccount's token (C05).
+    Token,
+    /// Where its pods run: root there reads their tokens (W17).
+    Placement,
 }
 
 impl Piece {
@@ -516,7 +542,7 @@ impl Piece {
                 rule: *rule,
             },
             Piece::Superuser { .. } => Piece::Superuser { request },
-            Piece::Bind { .. } => self.clone(),
+            Piece::Bind { .. } | Piece::Workload { .. } => self.clone(),
         }
     }
 }
@@ -570,6 +596,11 @@ pub(crate) fn materialize(pieces: &[Piece], g: &AttackGraph<'_>) -> Vec<Evidence
                     rule_index: role.map(|_| *rule as usize),
                     rule: granted.clone(),
                 });
+            }
+            Piece::Workload { id, fact } => {
+                if let Some(w) = g.graph.workloads().get(id.0 as usize) {
+                    out.extend(build::workload_evidence(g, w, *fact));
+                }
             }
             Piece::Superuser { request } => {
                 if let Some(req) = requests.get(*request as usize) {
