@@ -10,6 +10,7 @@
 //! already are skipped, which keeps every search linear in the stored
 //! size of the graph.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::techniques::Technique;
@@ -62,8 +63,6 @@ enum Mark {
     Cap(u32),
     Hub(u32),
     Floating,
-    /// Drop the template's edges harvested for a namespace.
-    Harvested(u32, u32),
 }
 
 impl Done {
@@ -84,20 +83,13 @@ impl Done {
             Mark::Cap(i) => self.caps.get(i as usize).copied().unwrap_or(false),
             Mark::Hub(i) => self.hubs.get(i as usize).copied().unwrap_or(false),
             Mark::Floating => self.floating,
-            Mark::Harvested(..) => false,
         }
     }
 
     /// Sets the marks gathered while expanding one node.
-    pub(crate) fn commit(&mut self, g: &AttackGraph<'_>) {
+    pub(crate) fn commit(&mut self) {
         for m in std::mem::take(&mut self.pending) {
             let slot = match m {
-                Mark::Harvested(t, x) => {
-                    if let Some(Some(left)) = self.left.get_mut(t as usize) {
-                        left.retain(|&e| g.bound_in(g.cap_edge_from(e), x));
-                    }
-                    continue;
-                }
                 Mark::Group(i) => self.groups.get_mut(i as usize),
                 Mark::Cap(i) => self.caps.get_mut(i as usize),
                 Mark::Hub(i) => self.hubs.get_mut(i as usize),
@@ -364,56 +356,76 @@ impl AttackGraph<'_> {
                 caps.extend(self.adj.hub_caps.get(h as usize).into_iter().flatten());
             }
         }
+        // A group's (or a template's, per namespace) edges are the same for
+        // each member cap: listed once, stamped with the first member cap
+        // here (the stamp the search keeps).
+        let mut groups: BTreeMap<u32, u32> = BTreeMap::new();
+        let mut harvests: BTreeMap<(u32, u32), u32> = BTreeMap::new();
         for c in caps {
             let Some(cap) = self.catalogue.caps.get(c as usize) else {
                 continue;
             };
-            let group = self.catalogue.cap_group.get(c as usize).copied();
-            let mut lists: Vec<&Vec<u32>> = Vec::new();
             if !done.is(Mark::Cap(c)) {
                 done.pending.push(Mark::Cap(c));
-                lists.extend(self.adj.cap_edges.get(c as usize));
+                self.push_cap_edges(
+                    self.adj.cap_edges.get(c as usize),
+                    c,
+                    cap.technique,
+                    v,
+                    &mut out,
+                );
             }
-            if let Some(g) = group
-                && !done.is(Mark::Group(g))
-            {
-                done.pending.push(Mark::Group(g));
-                lists.extend(self.adj.group_edges.get(g as usize));
+            let Some(g) = self.catalogue.cap_group.get(c as usize).copied() else {
+                continue;
+            };
+            if !done.is(Mark::Group(g)) {
+                let first = groups.entry(g).or_insert(c);
+                *first = (*first).min(c);
             }
             // A template's edges from principals no RoleBinding of the
             // group's namespace applies to.
-            if let Some(g) = group
-                && let Some(Some(t)) = self.catalogue.group_template.get(g as usize)
+            if let Some(Some(t)) = self.catalogue.group_template.get(g as usize)
                 && let Some(Some(x)) = self.catalogue.group_ns.get(g as usize)
-                && let Some(left) = done.left.get_mut(*t as usize)
             {
-                let left = left.get_or_insert_with(|| {
-                    self.adj
-                        .template_edges
-                        .get(*t as usize)
-                        .cloned()
-                        .unwrap_or_default()
-                });
-                for &ce in left.iter() {
-                    if let Some(edge) = self.cap_edges.get(ce as usize)
-                        && !self.bound_in(edge.from, *x)
-                    {
-                        out.push((
-                            edge.from,
-                            cap.technique,
-                            u64::from(c),
-                            EdgeRef::Cap {
-                                edge: ce,
-                                cap: c,
-                                to: v,
-                            },
-                        ));
-                    }
-                }
-                done.pending.push(Mark::Harvested(*t, *x));
+                let first = harvests.entry((*t, *x)).or_insert(c);
+                *first = (*first).min(c);
             }
-            for &ce in lists.into_iter().flatten() {
-                if let Some(edge) = self.cap_edges.get(ce as usize) {
+        }
+        for (g, c) in groups {
+            done.pending.push(Mark::Group(g));
+            let technique = self.catalogue.caps.get(c as usize).map(|cap| cap.technique);
+            if let Some(technique) = technique {
+                self.push_cap_edges(
+                    self.adj.group_edges.get(g as usize),
+                    c,
+                    technique,
+                    v,
+                    &mut out,
+                );
+            }
+        }
+        // In stamp order, each template edge harvested once: an actor
+        // offered for one namespace needs no later (higher) offer.
+        let mut harvests: Vec<((u32, u32), u32)> = harvests.into_iter().collect();
+        harvests.sort_by_key(|&(tx, c)| (c, tx));
+        for ((t, x), c) in harvests {
+            let (Some(left), Some(cap)) = (
+                done.left.get_mut(t as usize),
+                self.catalogue.caps.get(c as usize),
+            ) else {
+                continue;
+            };
+            let left = left.get_or_insert_with(|| {
+                self.adj
+                    .template_edges
+                    .get(t as usize)
+                    .cloned()
+                    .unwrap_or_default()
+            });
+            for &ce in left.iter() {
+                if let Some(edge) = self.cap_edges.get(ce as usize)
+                    && !self.bound_in(edge.from, x)
+                {
                     out.push((
                         edge.from,
                         cap.technique,
@@ -426,6 +438,7 @@ impl AttackGraph<'_> {
                     ));
                 }
             }
+            left.retain(|&e| self.bound_in(self.cap_edge_from(e), x));
         }
         if let Some(Some(entry)) = self.adj.floating_of.get(vi)
             && !done.floating
@@ -447,6 +460,31 @@ impl AttackGraph<'_> {
             }
         }
         out
+    }
+
+    /// Candidates for the capability edges of a list, through cap `c` to `v`.
+    fn push_cap_edges(
+        &self,
+        list: Option<&Vec<u32>>,
+        c: u32,
+        technique: Technique,
+        v: u32,
+        out: &mut Vec<Candidate>,
+    ) {
+        for &ce in list.into_iter().flatten() {
+            if let Some(edge) = self.cap_edges.get(ce as usize) {
+                out.push((
+                    edge.from,
+                    technique,
+                    u64::from(c),
+                    EdgeRef::Cap {
+                        edge: ce,
+                        cap: c,
+                        to: v,
+                    },
+                ));
+            }
+        }
     }
 
     /// The ends and technique of an edge.

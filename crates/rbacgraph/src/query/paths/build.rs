@@ -612,6 +612,17 @@ impl<'g> AttackGraph<'g> {
         i
     }
 
+    /// Makes room for `n` more interned requests.
+    pub(crate) fn reserve_requests(&mut self, n: usize) {
+        let hasher = foldhash::fast::FixedState::default();
+        let cat = &mut self.catalogue;
+        let requests = &cat.requests;
+        cat.req_index.reserve(n, |&j| {
+            requests.get(j as usize).map_or(0, |r| hasher.hash_one(r))
+        });
+        cat.requests.reserve(n);
+    }
+
     pub(crate) fn push_evidence(&mut self, evidence: Vec<Evidence>) -> u32 {
         self.push_pieces(vec![Piece::Shared(Arc::new(evidence))])
     }
@@ -775,11 +786,16 @@ impl<'g> AttackGraph<'g> {
         let Some(req) = self.catalogue.requests.get(request as usize) else {
             return (Rc::default(), Rc::default());
         };
-        let shape = req.clone().in_namespace("");
+        let mut shape = req.clone().in_namespace("");
+        // A name no cluster-wide rule lists is allowed as any other such
+        // name: one entry serves them all.
+        if !ctx.index.cluster_names_matter(&shape) {
+            shape = shape.named("");
+        }
         let cluster = match ctx.cluster_reverse.get(&shape) {
             Some(found) => Rc::clone(found),
             None => {
-                let (bindings, _) = ctx.index.allowing_split(&shape);
+                let bindings = ctx.index.allowing_cluster(&shape);
                 let out = Rc::new(self.binding_actors(ctx, &bindings));
                 ctx.cluster_reverse.insert(shape, Rc::clone(&out));
                 out
@@ -788,7 +804,7 @@ impl<'g> AttackGraph<'g> {
         let local = if req.namespace().is_empty() {
             Rc::default()
         } else {
-            let (_, bindings) = ctx.index.allowing_split(req);
+            let bindings = ctx.index.allowing_local(req);
             Rc::new(self.binding_actors(ctx, &bindings))
         };
         ctx.reverse_parts

@@ -211,6 +211,20 @@ impl AttackGraph<'_> {
         }
         let namespaces: Vec<String> = namespaces.into_iter().collect();
         self.catalogue.namespaces = namespaces.clone();
+        // Room for what the loops below intern, so the tables are not
+        // copied while they grow (an upper bound; untouched room costs no
+        // memory): per workload, its pods' five requests and its
+        // controller's two in its namespace's pod slot; per namespace, its
+        // own requests; per Secret, node and identity, a few.
+        let expected = 7 * g.workloads().len()
+            + 40 * namespaces.len()
+            + 3 * g.secrets().len()
+            + 3 * self.nodes.len()
+            + 64;
+        self.reserve_requests(expected);
+        self.catalogue
+            .caps
+            .reserve(4 * g.workloads().len() + 8 * namespaces.len() + 3 * self.nodes.len() + 64);
         for (i, role) in g.roles().iter().enumerate() {
             match (&role.kind, &role.namespace) {
                 (RoleKind::ClusterRole, _) => self.catalogue.cluster_roles.push(RoleId(i as u32)),

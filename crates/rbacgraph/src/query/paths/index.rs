@@ -8,15 +8,33 @@
 //! [`RbacGraph::allowing_bindings`] (tested below); it only picks the
 //! principals that [`RbacGraph::authorize`] is then asked about.
 
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashSet, HashSetExt};
 
 use crate::graph::{BindingId, RbacGraph, RoleId};
 use crate::matching::{group_matches, name_matches, resource_matches, verb_matches};
 use crate::request::Request;
 
 type Key = (String, String, String, String);
+
+/// A [`Key`] by reference, to look one up without allocating: it hashes as
+/// the tuple of strings does.
+#[derive(Clone, Copy)]
+struct KeyRef<'a>(&'a str, &'a str, &'a str, &'a str);
+
+impl Hash for KeyRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.0, self.1, self.2, self.3).hash(state);
+    }
+}
+
+impl hashbrown::Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.0 == key.0 && self.1 == key.1 && self.2 == key.2 && self.3 == key.3
+    }
+}
 
 /// Bindings with a rule that matches a key, and those rules' indexes.
 type Entries = Vec<(BindingId, Vec<u32>)>;
@@ -35,23 +53,23 @@ struct KeyEntries {
 #[derive(Debug)]
 pub(crate) struct BindingIndex<'g> {
     graph: &'g RbacGraph,
-    keys: HashMap<Key, Rc<KeyEntries>>,
+    keys: hashbrown::HashMap<Key, Rc<KeyEntries>, foldhash::fast::FixedState>,
 }
 
 impl<'g> BindingIndex<'g> {
     pub(crate) fn new(graph: &'g RbacGraph) -> Self {
         BindingIndex {
             graph,
-            keys: HashMap::new(),
+            keys: hashbrown::HashMap::default(),
         }
     }
 
-    fn entries(&mut self, key: Key) -> Rc<KeyEntries> {
+    fn entries(&mut self, key: KeyRef<'_>) -> Rc<KeyEntries> {
         if let Some(found) = self.keys.get(&key) {
             return Rc::clone(found);
         }
         let g = self.graph;
-        let (verb, group, resource, sub) = (&key.0, &key.1, &key.2, &key.3);
+        let KeyRef(verb, group, resource, sub) = key;
         // The rules that match the key, by role (the graph's rule index
         // names the candidates), then the bindings of those roles.
         let mut by_role: Vec<(RoleId, Vec<u32>)> = Vec::new();
@@ -111,7 +129,15 @@ impl<'g> BindingIndex<'g> {
             .map(|(ns, list)| (ns.clone(), names(list)))
             .collect();
         let out = Rc::new(out);
-        self.keys.insert(key, Rc::clone(&out));
+        self.keys.insert(
+            (
+                verb.to_string(),
+                group.to_string(),
+                resource.to_string(),
+                sub.to_string(),
+            ),
+            Rc::clone(&out),
+        );
         out
     }
 
@@ -125,12 +151,7 @@ impl<'g> BindingIndex<'g> {
         resource: &str,
         namespace: &str,
     ) -> Vec<BindingId> {
-        let entries = self.entries((
-            verb.to_string(),
-            group.to_string(),
-            resource.to_string(),
-            String::new(),
-        ));
+        let entries = self.entries(KeyRef(verb, group, resource, ""));
         let mut out: Vec<BindingId> = entries.cluster.iter().map(|e| e.0).collect();
         if !namespace.is_empty()
             && let Some(list) = entries.by_namespace.get(namespace)
@@ -146,12 +167,7 @@ impl<'g> BindingIndex<'g> {
         let Request::Resource(r) = request else {
             return false;
         };
-        let entries = self.entries((
-            r.verb.clone(),
-            r.api_group.clone(),
-            r.resource.clone(),
-            r.subresource.clone(),
-        ));
+        let entries = self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource));
         entries.cluster_names.contains(&r.name)
             || (!r.namespace.is_empty()
                 && entries
@@ -160,64 +176,82 @@ impl<'g> BindingIndex<'g> {
                     .is_some_and(|names| names.contains(&r.name)))
     }
 
+    /// Whether some cluster-wide rule lists the request's name, or the
+    /// empty name, in `resourceNames`; if not, every name is allowed by the
+    /// same ClusterRoleBindings (those with a rule without names).
+    pub(crate) fn cluster_names_matter(&mut self, request: &Request) -> bool {
+        let Request::Resource(r) = request else {
+            return true;
+        };
+        let entries = self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource));
+        entries.cluster_names.contains(&r.name) || entries.cluster_names.contains("")
+    }
+
     /// The bindings that allow a request: every ClusterRoleBinding, then the
     /// RoleBindings of the request's namespace, whose role has a rule
     /// allowing it (resolved roles only).
     #[cfg(test)]
     pub(crate) fn allowing(&mut self, request: &Request) -> Vec<BindingId> {
-        let (mut out, local) = self.allowing_split(request);
-        out.extend(local);
+        let mut out = self.allowing_cluster(request);
+        out.extend(self.allowing_local(request));
         out
     }
 
-    /// [`Self::allowing`] in two parts: the ClusterRoleBindings, and the
-    /// RoleBindings of the request's namespace.
-    pub(crate) fn allowing_split(&mut self, request: &Request) -> (Vec<BindingId>, Vec<BindingId>) {
+    /// The ClusterRoleBindings that allow a request.
+    pub(crate) fn allowing_cluster(&mut self, request: &Request) -> Vec<BindingId> {
         let r = match request {
             Request::Resource(r) => r,
             Request::NonResource(_) => {
-                let all = self
+                return self
                     .graph
                     .allowing_bindings(request, false)
                     .0
                     .into_iter()
                     .map(|a| a.binding)
                     .collect();
-                return (all, Vec::new());
             }
         };
-        let entries = self.entries((
-            r.verb.clone(),
-            r.api_group.clone(),
-            r.resource.clone(),
-            r.subresource.clone(),
-        ));
+        let entries = self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource));
         let g = self.graph;
-        let allows = |(b, rules): &(BindingId, Vec<u32>)| {
-            let role = g.bound_role(*b).map(|(_, role)| role);
-            role.is_some_and(|role| {
-                rules.iter().any(|&i| {
-                    role.rules
-                        .get(i as usize)
-                        .is_some_and(|rule| name_matches(rule, &r.name))
-                })
-            })
-        };
-        let cluster: Vec<BindingId> = entries
+        entries
             .cluster
             .iter()
-            .filter(|e| allows(e))
+            .filter(|e| allows(g, e, &r.name))
             .map(|e| e.0)
-            .collect();
-        let mut local = Vec::new();
-        // A RoleBinding grants only requests in its own (non-empty) namespace.
-        if !r.namespace.is_empty()
-            && let Some(list) = entries.by_namespace.get(&r.namespace)
-        {
-            local.extend(list.iter().filter(|e| allows(e)).map(|e| e.0));
-        }
-        (cluster, local)
+            .collect()
     }
+
+    /// The RoleBindings of the request's namespace that allow it (none for
+    /// a request without namespace: a RoleBinding grants only in its own).
+    pub(crate) fn allowing_local(&mut self, request: &Request) -> Vec<BindingId> {
+        let Request::Resource(r) = request else {
+            return Vec::new();
+        };
+        if r.namespace.is_empty() {
+            return Vec::new();
+        }
+        let entries = self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource));
+        let g = self.graph;
+        entries
+            .by_namespace
+            .get(&r.namespace)
+            .into_iter()
+            .flatten()
+            .filter(|e| allows(g, e, &r.name))
+            .map(|e| e.0)
+            .collect()
+    }
+}
+
+/// Whether one of a binding's matching rules allows the name.
+fn allows(g: &RbacGraph, (b, rules): &(BindingId, Vec<u32>), name: &str) -> bool {
+    g.bound_role(*b).is_some_and(|(_, role)| {
+        rules.iter().any(|&i| {
+            role.rules
+                .get(i as usize)
+                .is_some_and(|rule| name_matches(rule, name))
+        })
+    })
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ impl Iterator for PathIter<'_, '_> {
                 continue;
             }
             let mut cands = self.graph.out_candidates(u, Some(&mut self.done));
-            self.done.commit(&self.graph);
+            self.done.commit();
             cands.retain(|c| self.dist.get(c.0 as usize) == Some(&UNSEEN));
             super::adjacency::sort_dedup(&mut cands);
             for (v, _, _, edge) in cands {
@@ -184,7 +184,7 @@ pub(crate) fn who_reaches(
             continue;
         }
         let mut cands = g.in_candidates(v, &mut done);
-        done.commit(g);
+        done.commit();
         cands.retain(|c| dist.get(c.0 as usize) == Some(&UNSEEN));
         super::adjacency::sort_dedup(&mut cands);
         for (u, _, _, edge) in cands {
