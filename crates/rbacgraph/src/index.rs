@@ -8,7 +8,7 @@
 use foldhash::HashMap;
 
 use crate::graph::{BindingId, RoleId, RoleResolution};
-use crate::matching::ALL;
+use crate::matching::{ALL, verb_mask, verb_may_match};
 use crate::model::{Binding, BindingKind, Role, SubjectKind};
 use crate::query::SubjectRef;
 use crate::request::{SYSTEM_ANONYMOUS, service_account_username, split_service_account};
@@ -22,7 +22,8 @@ pub(crate) struct QueryIndex {
     /// Resource rules by each API group and resource string they list
     /// (`pods`, `pods/log`, `*/scale`, `*`, …), so a request looks up only
     /// the entries that can match it.
-    by_resource: HashMap<String, HashMap<String, Vec<RuleRef>>>,
+    /// Each with the rule's [`verb_mask`].
+    by_resource: HashMap<String, HashMap<String, Vec<(RuleRef, u32)>>>,
     /// Rules with non-resource URLs (few; scanned).
     non_resource: Vec<RuleRef>,
     /// ClusterRoleBindings by the role they resolve to, in load order.
@@ -54,13 +55,14 @@ impl QueryIndex {
         for (r, role) in roles.iter().enumerate() {
             for (i, rule) in role.rules.iter().enumerate() {
                 let at = (RoleId(r as u32), i as u32);
+                let verbs = verb_mask(&rule.verbs);
                 for group in &rule.api_groups {
                     let by_group = index.by_resource.entry(group.clone()).or_default();
                     for resource in &rule.resources {
                         let entry = by_group.entry(resource.clone()).or_default();
                         // A rule listing a string twice is one candidate.
-                        if entry.last() != Some(&at) {
-                            entry.push(at);
+                        if entry.last().map(|e| e.0) != Some(at) {
+                            entry.push((at, verbs));
                         }
                     }
                 }
@@ -121,11 +123,15 @@ impl QueryIndex {
         index
     }
 
-    /// The rules that could match a resource request on `group`,
-    /// `resource` and `subresource`: those naming the group or `*`, and the
-    /// combined resource, `*` or `*/SUB`.
+    /// The rules that could match a resource request for `verb` on
+    /// `group`, `resource` and `subresource`: those naming the group or
+    /// `*`, and the combined resource, `*` or `*/SUB`, whose verbs may
+    /// include `verb` (`""`: any verb). For a verb with its own bit
+    /// ([`crate::matching::verb_has_bit`]) each rule returned matches the
+    /// verb, group and resource: only its `resourceNames` are left to check.
     pub(crate) fn resource_candidates(
         &self,
+        verb: &str,
         group: &str,
         resource: &str,
         subresource: &str,
@@ -143,7 +149,14 @@ impl QueryIndex {
                 continue;
             };
             for r in &resources {
-                out.extend(by_group.get(r.as_str()).into_iter().flatten().copied());
+                out.extend(
+                    by_group
+                        .get(r.as_str())
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, mask)| verb.is_empty() || verb_may_match(*mask, verb))
+                        .map(|(at, _)| *at),
+                );
             }
             if group == ALL {
                 break;

@@ -25,6 +25,58 @@ pub fn rule_allows(rule: &PolicyRule, request: &Request) -> bool {
     }
 }
 
+/// Verbs with their own bit in a [`verb_mask`].
+const KNOWN_VERBS: [&str; 16] = [
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "bind",
+    "escalate",
+    "impersonate",
+    "approve",
+    "sign",
+    "use",
+    "proxy",
+    "attest",
+];
+/// Bit of a [`verb_mask`]: the rule lists `*`.
+const ANY_VERB: u32 = 1 << 31;
+/// Bit of a [`verb_mask`]: the rule lists a verb not in [`KNOWN_VERBS`].
+const OTHER_VERB: u32 = 1 << 30;
+
+/// The verbs of a rule as bits, for a quick test that never rejects a
+/// match: [`verb_may_match`] is true whenever [`verb_matches`] is.
+pub(crate) fn verb_mask(verbs: &[String]) -> u32 {
+    verbs.iter().fold(0, |mask, v| {
+        mask | match KNOWN_VERBS.iter().position(|k| k == v) {
+            Some(i) => 1 << i,
+            None if v == ALL => ANY_VERB,
+            None => OTHER_VERB,
+        }
+    })
+}
+
+/// Whether `verb` has its own bit: then [`verb_may_match`] is exactly
+/// [`verb_matches`].
+pub(crate) fn verb_has_bit(verb: &str) -> bool {
+    KNOWN_VERBS.contains(&verb)
+}
+
+/// Whether a rule with this [`verb_mask`] may allow `verb` (exactly when
+/// [`verb_has_bit`]; otherwise [`verb_matches`] decides).
+pub(crate) fn verb_may_match(mask: u32, verb: &str) -> bool {
+    let wanted = match KNOWN_VERBS.iter().position(|k| *k == verb) {
+        Some(i) => 1 << i,
+        None => OTHER_VERB,
+    };
+    mask & (wanted | ANY_VERB) != 0
+}
+
 /// Some rule verb is `*` or equals the request verb (case-sensitive).
 pub fn verb_matches(rule: &PolicyRule, verb: &str) -> bool {
     rule.verbs.iter().any(|v| v == ALL || v == verb)

@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::{ObjectRef, SubjectRef};
 use crate::graph::{BindingId, RbacGraph, RoleId};
 use crate::index::RuleRef;
-use crate::matching::rule_allows;
-use crate::model::{Scope, Subject};
+use crate::matching::{name_matches, rule_allows, verb_has_bit};
+use crate::model::{RoleKind, Scope, Subject};
 use crate::request::{Request, SYSTEM_MASTERS};
 
 /// A who-can question.
@@ -115,16 +115,34 @@ impl RbacGraph {
         let candidates: Vec<RuleRef> = match request {
             Request::Resource(r) => {
                 self.index
-                    .resource_candidates(&r.api_group, &r.resource, &r.subresource)
+                    .resource_candidates(&r.verb, &r.api_group, &r.resource, &r.subresource)
             }
             Request::NonResource(_) => self.index.non_resource_candidates().to_vec(),
+        };
+        let namespace = request.namespace();
+        // A Role is bound only by RoleBindings of its own namespace: outside
+        // all-namespaces mode, the Roles of other namespaces cannot answer.
+        let in_reach = |role: &crate::model::Role| {
+            all_namespaces
+                || role.kind != RoleKind::Role
+                || (!namespace.is_empty() && role.namespace.as_deref() == Some(namespace))
+        };
+        // The index matched verb, group and resource already when the verb
+        // has its own bit: the names are left.
+        let names_only = match request {
+            Request::Resource(r) => verb_has_bit(&r.verb).then_some(r.name.as_str()),
+            Request::NonResource(_) => None,
         };
         let mut by_role: Vec<(RoleId, Vec<usize>)> = Vec::new();
         for (role, rule) in candidates {
             let allows = self
                 .role(role)
+                .filter(|r| in_reach(r))
                 .and_then(|r| r.rules.get(rule as usize))
-                .is_some_and(|r| rule_allows(r, request));
+                .is_some_and(|r| match names_only {
+                    Some(name) => name_matches(r, name),
+                    None => rule_allows(r, request),
+                });
             if !allows {
                 continue;
             }
@@ -133,7 +151,6 @@ impl RbacGraph {
                 _ => by_role.push((role, vec![rule as usize])),
             }
         }
-        let namespace = request.namespace();
         let role_bindings = if all_namespaces {
             self.role_bindings_can_grant(request)
         } else {

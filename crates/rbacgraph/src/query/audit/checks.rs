@@ -239,7 +239,7 @@ impl Ctx<'_> {
         for (role, rule) in
             self.graph
                 .index
-                .resource_candidates(&r.api_group, &r.resource, &r.subresource)
+                .resource_candidates(&r.verb, &r.api_group, &r.resource, &r.subresource)
         {
             let Some(rule) = self
                 .graph

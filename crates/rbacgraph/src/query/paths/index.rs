@@ -73,7 +73,7 @@ impl<'g> BindingIndex<'g> {
         // The rules that match the key, by role (the graph's rule index
         // names the candidates), then the bindings of those roles.
         let mut by_role: Vec<(RoleId, Vec<u32>)> = Vec::new();
-        for (role, i) in g.index.resource_candidates(group, resource, sub) {
+        for (role, i) in g.index.resource_candidates(verb, group, resource, sub) {
             let matches = g
                 .role(role)
                 .and_then(|r| r.rules.get(i as usize))
