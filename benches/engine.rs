@@ -243,13 +243,8 @@ fn bench_queries(c: &mut Criterion, cl: &Cluster) {
 }
 
 /// Escalation paths: building the attack graph and every principal's
-/// shortest path to cluster-admin (`paths --all`). Kept to the presets
-/// where it finishes in a benchmark's time (`xl` takes minutes: see the
-/// README's Performance section).
+/// shortest path to cluster-admin (`paths --all`), on every preset.
 fn bench_paths(c: &mut Criterion, cl: &Cluster) {
-    if !matches!(cl.name, "small" | "medium" | "big") {
-        return;
-    }
     let mut group = c.benchmark_group("paths");
     group.sample_size(10);
     group.bench_function(BenchmarkId::new("all_to_cluster_admin", cl.name), |b| {
