@@ -345,6 +345,11 @@ pub(crate) fn workload_evidence(
     }
 }
 
+/// The hash an interned request is filed under in `Catalogue::req_index`.
+fn request_hash(hasher: &foldhash::fast::FixedState, requests: &[Request], i: u32) -> u64 {
+    requests.get(i as usize).map_or(0, |r| hasher.hash_one(r))
+}
+
 /// Where a workload's pods run.
 pub(crate) enum Placement {
     /// Every node (a DaemonSet).
@@ -605,9 +610,8 @@ impl<'g> AttackGraph<'g> {
             return i;
         }
         let i = requests.len() as u32;
-        cat.req_index.insert_unique(hash, i, |&j| {
-            requests.get(j as usize).map_or(0, |r| hasher.hash_one(r))
-        });
+        cat.req_index
+            .insert_unique(hash, i, |&j| request_hash(&hasher, requests, j));
         cat.requests.push(request);
         i
     }
@@ -617,9 +621,8 @@ impl<'g> AttackGraph<'g> {
         let hasher = foldhash::fast::FixedState::default();
         let cat = &mut self.catalogue;
         let requests = &cat.requests;
-        cat.req_index.reserve(n, |&j| {
-            requests.get(j as usize).map_or(0, |r| hasher.hash_one(r))
-        });
+        cat.req_index
+            .reserve(n, |&j| request_hash(&hasher, requests, j));
         cat.requests.reserve(n);
     }
 
@@ -1082,6 +1085,25 @@ impl<'g> AttackGraph<'g> {
         }
     }
 
+    /// The principals some binding allows a request of every slot (the
+    /// intersection of the slots' candidates); empty as soon as one slot
+    /// has none.
+    fn all_slots_candidates(&self, ctx: &mut Ctx<'g>, slots: &[Arc<Vec<u32>>]) -> Vec<u32> {
+        let mut candidates: Option<Vec<u32>> = None;
+        for slot in slots {
+            let union = self.slot_candidates(ctx, slot);
+            let next = match candidates {
+                None => union.to_vec(),
+                Some(c) => intersect(&c, &union),
+            };
+            if next.is_empty() {
+                return next;
+            }
+            candidates = Some(next);
+        }
+        candidates.unwrap_or_default()
+    }
+
     fn slot_candidates(&self, ctx: &mut Ctx<'g>, slot: &Arc<Vec<u32>>) -> Rc<Vec<u32>> {
         if let Some(found) = ctx.slot_union.get(slot) {
             return Rc::clone(found);
@@ -1206,18 +1228,7 @@ impl<'g> AttackGraph<'g> {
             }
             return;
         }
-        let mut candidates: Option<Vec<u32>> = None;
-        for slot in &slots {
-            let union = self.slot_candidates(ctx, slot);
-            candidates = Some(match candidates {
-                None => union.to_vec(),
-                Some(c) => intersect(&c, &union),
-            });
-            if candidates.as_ref().is_some_and(Vec::is_empty) {
-                return;
-            }
-        }
-        for actor in candidates.unwrap_or_default() {
+        for actor in self.all_slots_candidates(ctx, &slots) {
             if !e01 && self.admin.get(actor as usize).copied().unwrap_or(false) {
                 continue;
             }
@@ -1345,18 +1356,7 @@ impl<'g> AttackGraph<'g> {
             return;
         };
         let slots = t.slots.clone();
-        let mut candidates: Option<Vec<u32>> = None;
-        for slot in &slots {
-            let union = self.slot_candidates(ctx, slot);
-            candidates = Some(match candidates {
-                None => union.to_vec(),
-                Some(c) => intersect(&c, &union),
-            });
-            if candidates.as_ref().is_some_and(Vec::is_empty) {
-                return;
-            }
-        }
-        for actor in candidates.unwrap_or_default() {
+        for actor in self.all_slots_candidates(ctx, &slots) {
             if self.admin.get(actor as usize).copied().unwrap_or(false) {
                 continue;
             }
