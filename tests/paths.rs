@@ -597,6 +597,96 @@ subjects: [{kind: User, name: dev}]
     assert_eq!(path.steps[0].to.name, "loud");
 }
 
+/// A pod's requests name the pod in evidence, whether a rule lists its name
+/// (then only such rules allow it) or not (then the rules without
+/// `resourceNames` decide, with the same reasons as for any name); a
+/// controller's pods have generated names, so their requests have none.
+#[test]
+fn pod_requests_name_the_pod_in_evidence() {
+    let g = graph(
+        "
+apiVersion: v1
+kind: Pod
+metadata: {name: web-0, namespace: prod}
+spec:
+  serviceAccountName: robot
+  containers: [{name: c, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: prod}
+spec:
+  serviceAccountName: robot
+  containers: [{name: c, image: busybox}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: prod}
+spec:
+  template:
+    spec:
+      serviceAccountName: robot
+      containers: [{name: c, image: busybox}]
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: robot, namespace: prod}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: exec-web-0, namespace: prod}
+rules: [{apiGroups: [''], resources: [pods/exec], verbs: [create], resourceNames: [web-0]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: exec-web-0, namespace: prod}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: exec-web-0}
+subjects: [{kind: User, name: named}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: exec-any, namespace: prod}
+rules: [{apiGroups: [''], resources: [pods/exec], verbs: [create]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: exec-any, namespace: prod}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: exec-any}
+subjects: [{kind: User, name: anyone}]
+",
+    );
+    let attack = AttackGraph::builder(&g).build();
+    // The requests of the W04 edge from a user to a workload, if any.
+    let exec_into = |who: &str, pod: &str| {
+        let from = AttackNode::User { name: who.into() };
+        let to = workload_node(&g, pod);
+        let edge = attack
+            .edges()
+            .find(|e| *e.from == from && *e.to == to && e.technique == Technique::W04)?;
+        let requests: Vec<Request> = edge
+            .evidence()
+            .into_iter()
+            .filter_map(|e| match e {
+                Evidence::Permission { request, .. } => Some(request),
+                _ => None,
+            })
+            .collect();
+        Some(requests)
+    };
+    let exec = |name: &str| {
+        Request::resource("create", "", "pods")
+            .subresource("exec")
+            .in_namespace("prod")
+            .named(name)
+    };
+    assert_eq!(exec_into("named", "web-0"), Some(vec![exec("web-0")]));
+    assert_eq!(exec_into("named", "web-1"), None);
+    assert_eq!(exec_into("named", "api"), None);
+    assert_eq!(exec_into("anyone", "web-0"), Some(vec![exec("web-0")]));
+    assert_eq!(exec_into("anyone", "web-1"), Some(vec![exec("web-1")]));
+    assert_eq!(exec_into("anyone", "api"), Some(vec![exec("")]));
+}
+
 // ----- the other techniques ------------------------------------------------------
 
 #[test]

@@ -575,8 +575,16 @@ impl AttackGraph<'_> {
                         _ => pieces.push(piece.clone()),
                     }
                 }
-                pieces.extend(c.facts.iter().cloned());
-                materialize(&pieces, self)
+                let mut out = materialize(&pieces, self);
+                if let Some(name) = &c.name {
+                    for e in &mut out {
+                        e.name_request(name);
+                    }
+                }
+                if let Some(facts) = &c.facts {
+                    out.extend(self.expand(facts));
+                }
+                out
             }
         }
     }

@@ -72,6 +72,10 @@ pub(crate) struct Capability {
     pub(crate) hub: Option<u32>,
     /// What the technique relies on besides the permissions.
     pub(crate) facts: Option<Piece>,
+    /// The object name the requests of the slots stand for when they were
+    /// interned without it (no rule lists it, so the decisions and their
+    /// reasons are those of the nameless requests): put back in evidence.
+    pub(crate) name: Option<Arc<str>>,
 }
 
 /// Capabilities of one technique whose slots ask the same requests once

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::build::{
@@ -47,7 +48,7 @@ fn shared(facts: Vec<Evidence>) -> Option<Piece> {
     (!facts.is_empty()).then(|| Piece::Shared(Arc::new(facts)))
 }
 
-impl AttackGraph<'_> {
+impl<'g> AttackGraph<'g> {
     /// Interns a slot's requests.
     fn slot(&mut self, requests: Vec<Request>) -> Arc<Vec<u32>> {
         Arc::new(requests.into_iter().map(|r| self.intern(r)).collect())
@@ -60,7 +61,14 @@ impl AttackGraph<'_> {
         targets: Vec<u32>,
         facts: Vec<Evidence>,
     ) {
-        self.add_cap_to(technique, slots, Arc::new(targets), None, shared(facts));
+        self.add_cap_to(
+            technique,
+            slots,
+            Arc::new(targets),
+            None,
+            shared(facts),
+            None,
+        );
     }
 
     /// A capability whose targets are a shared list ([`super::build::Catalogue::hubs`]).
@@ -74,7 +82,7 @@ impl AttackGraph<'_> {
         let Some(targets) = self.catalogue.hubs.get(hub as usize).cloned() else {
             return;
         };
-        self.add_cap_to(technique, slots, targets, Some(hub), shared(facts));
+        self.add_cap_to(technique, slots, targets, Some(hub), shared(facts), None);
     }
 
     fn add_cap_to<S: Into<Slot>>(
@@ -84,6 +92,7 @@ impl AttackGraph<'_> {
         targets: Arc<Vec<u32>>,
         hub: Option<u32>,
         facts: Option<Piece>,
+        name: Option<Arc<str>>,
     ) {
         if targets.is_empty() {
             return;
@@ -101,34 +110,53 @@ impl AttackGraph<'_> {
             targets,
             hub,
             facts,
+            name,
         });
     }
 
     /// Which capabilities a RoleBinding in each namespace can fill: those
     /// whose every slot has a request in that namespace.
     fn index_caps_by_namespace(&mut self) {
+        let requests = &self.catalogue.requests;
+        // A slot's namespaces, sorted, by the slot's address: many
+        // capabilities share a slot, and every slot lives as long as this.
+        let mut of_slot: HashMap<*const Vec<u32>, Rc<Vec<&str>>> = HashMap::new();
+        let mut by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, cap) in self.catalogue.caps.iter().enumerate().skip(1) {
-            let mut common: Option<BTreeSet<&str>> = None;
+            let mut common: Option<Rc<Vec<&str>>> = None;
             for slot in &cap.slots {
-                let here: BTreeSet<&str> = slot
-                    .iter()
-                    .filter_map(|&r| self.catalogue.requests.get(r as usize))
-                    .map(Request::namespace)
-                    .filter(|ns| !ns.is_empty())
-                    .collect();
+                let here = of_slot
+                    .entry(Arc::as_ptr(slot))
+                    .or_insert_with(|| {
+                        let mut here: Vec<&str> = slot
+                            .iter()
+                            .filter_map(|&r| requests.get(r as usize))
+                            .map(Request::namespace)
+                            .filter(|ns| !ns.is_empty())
+                            .collect();
+                        here.sort_unstable();
+                        here.dedup();
+                        Rc::new(here)
+                    })
+                    .clone();
                 common = Some(match common {
                     None => here,
-                    Some(c) => c.intersection(&here).copied().collect(),
+                    Some(c) => Rc::new(
+                        c.iter()
+                            .filter(|ns| here.binary_search(ns).is_ok())
+                            .copied()
+                            .collect(),
+                    ),
                 });
             }
-            for ns in common.unwrap_or_default() {
-                self.catalogue
-                    .caps_by_namespace
-                    .entry(ns.to_string())
-                    .or_default()
-                    .push(i);
+            for &ns in common.iter().flat_map(|c| c.iter()) {
+                by_namespace.entry(ns).or_default().push(i);
             }
         }
+        self.catalogue.caps_by_namespace = by_namespace
+            .into_iter()
+            .map(|(ns, caps)| (ns.to_string(), caps))
+            .collect();
     }
 
     /// Names that rules of any role give for `verb` on a resource: the
@@ -154,13 +182,36 @@ impl AttackGraph<'_> {
         out
     }
 
+    /// Names that some rule of any role lists in `resourceNames` for a
+    /// resource (with one of the subresources), whatever its verbs.
+    fn listed_names(&self, group: &str, resource: &str, subresources: &[&str]) -> HashSet<&'g str> {
+        let mut out = HashSet::new();
+        for role in self.graph.roles() {
+            for rule in &role.rules {
+                if !rule.resource_names.is_empty()
+                    && group_matches(rule, group)
+                    && subresources
+                        .iter()
+                        .any(|sub| resource_matches(rule, resource, sub))
+                {
+                    out.extend(rule.resource_names.iter().map(String::as_str));
+                }
+            }
+        }
+        out
+    }
+
     /// The requests any of which lets one create a pod with a chosen
     /// service account in `ns`: create pods; create any pod controller; or
     /// update/patch one (any name, or an existing one's name) to change its
     /// template.
-    fn pod_slot(&self, ns: &str, lookup: &Lookup<'_>) -> Vec<Request> {
+    ///
+    /// An existing controller's name is asked only where some rule lists it:
+    /// a name no rule lists is allowed exactly when the nameless request
+    /// before it is (a rule without `resourceNames` allows every name).
+    fn pod_slot(&self, ns: &str, lookup: &Lookup<'_>, listed: &[HashSet<&str>]) -> Vec<Request> {
         let mut out = vec![Request::resource("create", "", "pods").in_namespace(ns)];
-        for &(group, resource, kind) in POD_CONTROLLERS {
+        for (&(group, resource, kind), listed) in POD_CONTROLLERS.iter().zip(listed) {
             out.push(Request::resource("create", group, resource).in_namespace(ns));
             let mut names = vec![""];
             names.extend(
@@ -169,7 +220,8 @@ impl AttackGraph<'_> {
                     .get(&(ns, kind))
                     .into_iter()
                     .flatten()
-                    .copied(),
+                    .copied()
+                    .filter(|name| listed.contains(name)),
             );
             for verb in ["update", "patch"] {
                 for name in &names {
@@ -239,9 +291,13 @@ impl AttackGraph<'_> {
         }
 
         // Per namespace: W01, W02/W03, W13, C04 (and C01/C02 when assuming legacy tokens).
+        let listed: Vec<HashSet<&str>> = POD_CONTROLLERS
+            .iter()
+            .map(|&(group, resource, _)| self.listed_names(group, resource, &[""]))
+            .collect();
         for ns in &namespaces {
             let sas = lookup.sa_nodes.get(ns).cloned().unwrap_or_default();
-            let pods = self.pod_slot(ns, lookup);
+            let pods = self.pod_slot(ns, lookup, &listed);
             let pods = self.slot(pods);
             self.add_cap(
                 Technique::W01,
@@ -380,7 +436,15 @@ impl AttackGraph<'_> {
             );
         }
 
-        // Per workload: W04, W06, W07 (code execution in its pods).
+        // Per workload: W04, W06, W07 (code execution in its pods). A pod's
+        // requests carry its name only where some rule lists it (or lists
+        // the empty name): elsewhere they decide, with the same reasons, as
+        // the namespace's nameless requests, which are interned once and
+        // shared; the capability keeps the name for its evidence.
+        let pod_names = self.listed_names("", "pods", &["", "exec", "ephemeralcontainers"]);
+        let names_matter = |pod: &str| pod_names.contains(pod) || pod_names.contains("");
+        let mut nameless: HashMap<&str, [Arc<Vec<u32>>; 3]> = HashMap::new();
+        let mut admits: HashMap<&str, bool> = HashMap::new();
         for (i, w) in g.workloads().iter().enumerate() {
             let Some(node) = self.ix(&AttackNode::Workload {
                 id: WorkloadId(i as u32),
@@ -400,39 +464,63 @@ impl AttackGraph<'_> {
                     fact,
                 })
             };
-            let req = |verb: &str, sub: &str| {
-                Request::resource(verb, "", "pods")
-                    .subresource(sub)
-                    .in_namespace(&w.namespace)
-                    .named(pod)
+            let slots = |this: &mut Self, name: &str| {
+                let req = |verb: &str, sub: &str| {
+                    Request::resource(verb, "", "pods")
+                        .subresource(sub)
+                        .in_namespace(&w.namespace)
+                        .named(name)
+                };
+                [
+                    this.slot(vec![req("create", "exec")]),
+                    this.slot(vec![req("update", ""), req("patch", "")]),
+                    this.slot(vec![
+                        req("update", "ephemeralcontainers"),
+                        req("patch", "ephemeralcontainers"),
+                    ]),
+                ]
+            };
+            let (name, [exec, images, debug]) = if !pod.is_empty() && names_matter(pod) {
+                (None, slots(self, pod))
+            } else {
+                let shared = match nameless.get(w.namespace.as_str()) {
+                    Some(found) => found.clone(),
+                    None => {
+                        let made = slots(self, "");
+                        nameless.insert(w.namespace.as_str(), made.clone());
+                        made
+                    }
+                };
+                ((!pod.is_empty()).then(|| Arc::<str>::from(pod)), shared)
             };
             let this = Arc::new(vec![node]);
             self.add_cap_to(
                 Technique::W04,
-                vec![vec![req("create", "exec")]],
+                vec![exec],
                 Arc::clone(&this),
                 None,
                 lazy(WorkloadFact::Target),
+                name.clone(),
             );
             self.add_cap_to(
                 Technique::W06,
-                vec![vec![req("update", ""), req("patch", "")]],
+                vec![images],
                 Arc::clone(&this),
                 None,
                 lazy(WorkloadFact::Images),
+                name.clone(),
             );
-            let debug = self.slot(vec![
-                req("update", "ephemeralcontainers"),
-                req("patch", "ephemeralcontainers"),
-            ]);
             self.add_cap_to(
                 Technique::W07,
                 vec![Arc::clone(&debug)],
                 this,
                 None,
                 lazy(WorkloadFact::Target),
+                name.clone(),
             );
-            let (admitted, _) = privileged_pods_admitted(g.namespace_object(&w.namespace));
+            let admitted = *admits
+                .entry(w.namespace.as_str())
+                .or_insert_with(|| privileged_pods_admitted(g.namespace_object(&w.namespace)).0);
             if admitted {
                 let facts = lazy(WorkloadFact::PrivilegedDebug);
                 match self.placement(w) {
@@ -445,12 +533,18 @@ impl AttackGraph<'_> {
                                 targets,
                                 Some(SINKS_HUB),
                                 facts,
+                                name,
                             );
                         }
                     }
-                    Placement::Nodes(nodes) => {
-                        self.add_cap_to(Technique::W07, vec![debug], Arc::new(nodes), None, facts)
-                    }
+                    Placement::Nodes(nodes) => self.add_cap_to(
+                        Technique::W07,
+                        vec![debug],
+                        Arc::new(nodes),
+                        None,
+                        facts,
+                        name,
+                    ),
                 }
             }
         }

@@ -11,7 +11,7 @@
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
-use foldhash::{HashMap, HashSet, HashSetExt};
+use foldhash::{HashMap, HashSet};
 
 use crate::graph::{BindingId, RbacGraph, RoleId};
 use crate::matching::{group_matches, name_matches, resource_matches, verb_matches};
@@ -36,24 +36,26 @@ impl hashbrown::Equivalent<Key> for KeyRef<'_> {
     }
 }
 
-/// Bindings with a rule that matches a key, and those rules' indexes.
-type Entries = Vec<(BindingId, Vec<u32>)>;
+/// Bindings with a rule that matches a key, and those rules' indexes
+/// (shared by the bindings of one role).
+type Entries = Vec<(BindingId, Rc<[u32]>)>;
 
 #[derive(Debug, Default)]
-struct KeyEntries {
+struct KeyEntries<'g> {
     cluster: Entries,
-    by_namespace: HashMap<String, Entries>,
+    by_namespace: HashMap<&'g str, Entries>,
     /// The names the cluster-wide rules list in `resourceNames`.
-    cluster_names: HashSet<String>,
-    /// The names the rules of each namespace's RoleBindings list.
-    names_by_namespace: HashMap<String, HashSet<String>>,
+    cluster_names: HashSet<&'g str>,
+    /// The names the rules of each namespace's RoleBindings list (only
+    /// namespaces where some rule lists one).
+    names_by_namespace: HashMap<&'g str, HashSet<&'g str>>,
 }
 
 /// See the module documentation.
 #[derive(Debug)]
 pub(crate) struct BindingIndex<'g> {
     graph: &'g RbacGraph,
-    keys: hashbrown::HashMap<Key, Rc<KeyEntries>, foldhash::fast::FixedState>,
+    keys: hashbrown::HashMap<Key, Rc<KeyEntries<'g>>, foldhash::fast::FixedState>,
 }
 
 impl<'g> BindingIndex<'g> {
@@ -64,7 +66,7 @@ impl<'g> BindingIndex<'g> {
         }
     }
 
-    fn entries(&mut self, key: KeyRef<'_>) -> Rc<KeyEntries> {
+    fn entries(&mut self, key: KeyRef<'_>) -> Rc<KeyEntries<'g>> {
         if let Some(found) = self.keys.get(&key) {
             return Rc::clone(found);
         }
@@ -91,16 +93,33 @@ impl<'g> BindingIndex<'g> {
             }
         }
         let mut out = KeyEntries::default();
-        for (role, rules) in &by_role {
-            for &id in g.index.cluster_bindings_of(*role) {
-                out.cluster.push((id, rules.clone()));
+        for (role, rules) in by_role {
+            let listed: Vec<&'g str> = g
+                .role(role)
+                .into_iter()
+                .flat_map(|r| rules.iter().filter_map(|&i| r.rules.get(i as usize)))
+                .flat_map(|rule| rule.resource_names.iter().map(String::as_str))
+                .collect();
+            let rules: Rc<[u32]> = rules.into();
+            let cluster = g.index.cluster_bindings_of(role);
+            for &id in cluster {
+                out.cluster.push((id, Rc::clone(&rules)));
             }
-            for &id in g.index.role_bindings_of(*role) {
-                if let Some(ns) = g.binding(id).and_then(|b| b.namespace.as_ref()) {
+            if !cluster.is_empty() {
+                out.cluster_names.extend(listed.iter().copied());
+            }
+            for &id in g.index.role_bindings_of(role) {
+                if let Some(ns) = g.binding(id).and_then(|b| b.namespace.as_deref()) {
                     out.by_namespace
-                        .entry(ns.clone())
+                        .entry(ns)
                         .or_default()
-                        .push((id, rules.clone()));
+                        .push((id, Rc::clone(&rules)));
+                    if !listed.is_empty() {
+                        out.names_by_namespace
+                            .entry(ns)
+                            .or_default()
+                            .extend(listed.iter().copied());
+                    }
                 }
             }
         }
@@ -109,25 +128,6 @@ impl<'g> BindingIndex<'g> {
         for list in out.by_namespace.values_mut() {
             list.sort_unstable_by_key(|e| e.0);
         }
-        let names = |entries: &Entries| {
-            let mut out = HashSet::new();
-            for (b, rules) in entries {
-                if let Some((_, role)) = g.bound_role(*b) {
-                    for &i in rules {
-                        if let Some(rule) = role.rules.get(i as usize) {
-                            out.extend(rule.resource_names.iter().cloned());
-                        }
-                    }
-                }
-            }
-            out
-        };
-        out.cluster_names = names(&out.cluster);
-        out.names_by_namespace = out
-            .by_namespace
-            .iter()
-            .map(|(ns, list)| (ns.clone(), names(list)))
-            .collect();
         let out = Rc::new(out);
         self.keys.insert(
             (
@@ -168,12 +168,12 @@ impl<'g> BindingIndex<'g> {
             return false;
         };
         let entries = self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource));
-        entries.cluster_names.contains(&r.name)
+        entries.cluster_names.contains(r.name.as_str())
             || (!r.namespace.is_empty()
                 && entries
                     .names_by_namespace
-                    .get(&r.namespace)
-                    .is_some_and(|names| names.contains(&r.name)))
+                    .get(r.namespace.as_str())
+                    .is_some_and(|names| names.contains(r.name.as_str())))
     }
 
     /// Whether some cluster-wide rule lists the request's name, or the
@@ -184,7 +184,7 @@ impl<'g> BindingIndex<'g> {
             return true;
         };
         let entries = self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource));
-        entries.cluster_names.contains(&r.name) || entries.cluster_names.contains("")
+        entries.cluster_names.contains(r.name.as_str()) || entries.cluster_names.contains("")
     }
 
     /// The bindings that allow a request: every ClusterRoleBinding, then the
@@ -234,7 +234,7 @@ impl<'g> BindingIndex<'g> {
         let g = self.graph;
         entries
             .by_namespace
-            .get(&r.namespace)
+            .get(r.namespace.as_str())
             .into_iter()
             .flatten()
             .filter(|e| allows(g, e, &r.name))
@@ -244,7 +244,7 @@ impl<'g> BindingIndex<'g> {
 }
 
 /// Whether one of a binding's matching rules allows the name.
-fn allows(g: &RbacGraph, (b, rules): &(BindingId, Vec<u32>), name: &str) -> bool {
+fn allows(g: &RbacGraph, (b, rules): &(BindingId, Rc<[u32]>), name: &str) -> bool {
     g.bound_role(*b).is_some_and(|(_, role)| {
         rules.iter().any(|&i| {
             role.rules

@@ -525,6 +525,18 @@ pub(crate) enum WorkloadFact {
     Placement,
 }
 
+impl Evidence {
+    /// Gives the request of a decision a name, unless it has one.
+    pub(crate) fn name_request(&mut self, name: &str) {
+        if let Evidence::Permission { request, .. } | Evidence::GrantedRule { request, .. } = self
+            && let Request::Resource(r) = request
+            && r.name.is_empty()
+        {
+            r.name = name.to_string();
+        }
+    }
+}
+
 impl Piece {
     /// The same decision, standing for the named request `request`.
     pub(crate) fn renamed(&self, request: u32) -> Piece {
