@@ -138,7 +138,7 @@ fn detailed(report: &PathsReport, target: &Target) -> String {
 /// The permissions a step uses, in one cell.
 fn because(step: &AttackStep) -> String {
     let mut parts = Vec::new();
-    for e in &step.evidence {
+    for e in step.evidence.iter() {
         match e {
             Evidence::Permission { request, reasons } => {
                 let how = match reasons.first() {
@@ -168,7 +168,7 @@ fn because(step: &AttackStep) -> String {
     }
     if parts.is_empty() {
         // Steps that need no permission: the pod spec or node facts.
-        for e in &step.evidence {
+        for e in step.evidence.iter() {
             match e {
                 Evidence::Object { object, message } => parts.push(format!("{object}: {message}")),
                 Evidence::Fact { message } => parts.push(message.clone()),
@@ -182,7 +182,7 @@ fn because(step: &AttackStep) -> String {
 /// Where the bindings and objects of a step come from.
 fn sources(step: &AttackStep) -> Vec<String> {
     let mut out = Vec::new();
-    for e in &step.evidence {
+    for e in step.evidence.iter() {
         match e {
             Evidence::Permission { reasons, .. } => {
                 for r in reasons {

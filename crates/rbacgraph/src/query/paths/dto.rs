@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -91,8 +92,8 @@ pub struct AttackStep {
     /// Where it ends.
     pub to: NodeRef,
     /// Why the step is possible: permissions with their reasons, objects,
-    /// facts.
-    pub evidence: Vec<Evidence>,
+    /// facts. Shared by the paths that take the same step.
+    pub evidence: Arc<[Evidence]>,
 }
 
 /// A path from a source to a target.

@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use super::adjacency::Done;
+use foldhash::{HashMap, HashMapExt};
+
 use super::dto::{AttackPath, AttackStep, NodeRef};
 use super::{AttackGraph, AttackNode, EdgeRef, Target};
 use crate::request::Identity;
@@ -46,7 +48,7 @@ fn step(g: &AttackGraph<'_>, edge: EdgeRef, from: NodeRef) -> Option<AttackStep>
         technique,
         from,
         to: node_ref(g, to),
-        evidence: g.edge_evidence(edge),
+        evidence: g.edge_evidence(edge).into(),
     })
 }
 
@@ -210,6 +212,9 @@ pub(crate) fn who_reaches(
         .map(|(i, (_, d))| (*d, i as u32))
         .collect();
     found.sort_unstable();
+    // Paths share their tails (every path through a node goes on the same
+    // way): each node's step is written out once.
+    let mut steps_from: HashMap<u32, Option<AttackStep>> = HashMap::new();
     found
         .into_iter()
         .map(|(_, start)| {
@@ -222,7 +227,10 @@ pub(crate) fn who_reaches(
                 let Some((from, to, _)) = g.edge_ends(edge) else {
                     break;
                 };
-                steps.extend(step(g, edge, node_ref(g, from)));
+                let made = steps_from
+                    .entry(at)
+                    .or_insert_with(|| step(g, edge, node_ref(g, from)));
+                steps.extend(made.iter().cloned());
                 at = to;
             }
             AttackPath {
