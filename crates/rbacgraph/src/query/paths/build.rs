@@ -199,8 +199,9 @@ pub(crate) struct Ctx<'g> {
     reverse: HashMap<u32, Rc<Vec<u32>>>,
     /// Request → [`AttackGraph::reverse_parts`].
     reverse_parts: HashMap<u32, ReverseParts>,
-    /// Request without namespace → principals ClusterRoleBindings allow.
-    cluster_reverse: HashMap<Request, Rc<Vec<u32>>>,
+    /// (The request's key in the index, its name where a cluster-wide rule
+    /// lists it) → principals ClusterRoleBindings allow.
+    cluster_reverse: HashMap<(u32, Option<String>), Rc<Vec<u32>>>,
     /// A slot (its alternatives) → the union of their reverse sets.
     slot_union: HashMap<Arc<Vec<u32>>, Rc<Vec<u32>>>,
     /// (actor, request) → the evidence when allowed.
@@ -224,6 +225,8 @@ pub(crate) struct Ctx<'g> {
     by_user: HashMap<String, Vec<u32>>,
     /// Principals by group.
     by_group: HashMap<String, Vec<u32>>,
+    /// Binding → the principals its subjects apply to (by binding index).
+    binding_actors: Vec<Option<Rc<[u32]>>>,
     /// The actors the reverse sets know (all the graph's principals).
     pub(crate) indexed: HashSet<u32>,
     /// Nodes to evaluate forward (new role grants).
@@ -248,6 +251,7 @@ impl<'g> Ctx<'g> {
             by_user: HashMap::new(),
             names_irrelevant: HashMap::new(),
             by_group: HashMap::new(),
+            binding_actors: vec![None; graph.bindings().len()],
             indexed: HashSet::new(),
             queue: VecDeque::new(),
         }
@@ -771,16 +775,30 @@ impl<'g> AttackGraph<'g> {
     }
 
     /// The principals sorted, of a list of bindings.
-    fn binding_actors(&self, ctx: &Ctx<'_>, bindings: &[BindingId]) -> Vec<u32> {
+    fn binding_actors(&self, ctx: &mut Ctx<'_>, bindings: &[BindingId]) -> Vec<u32> {
         let mut out = Vec::new();
         for &b in bindings {
-            if let Some(binding) = self.graph.binding(b) {
-                out.extend(self.subject_actors(ctx, b, &binding.subjects));
-            }
+            out.extend(self.actors_of_binding(ctx, b).iter());
         }
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// The principals a binding's subjects apply to (kept per binding:
+    /// many requests are allowed by the same bindings).
+    pub(crate) fn actors_of_binding(&self, ctx: &mut Ctx<'_>, b: BindingId) -> Rc<[u32]> {
+        if let Some(Some(found)) = ctx.binding_actors.get(b.0 as usize) {
+            return Rc::clone(found);
+        }
+        let actors: Rc<[u32]> = match self.graph.binding(b) {
+            Some(binding) => self.subject_actors(ctx, b, &binding.subjects).into(),
+            None => Rc::from([]),
+        };
+        if let Some(slot) = ctx.binding_actors.get_mut(b.0 as usize) {
+            *slot = Some(Rc::clone(&actors));
+        }
+        actors
     }
 
     /// [`Self::reverse`] in two parts: the principals that ClusterRoleBindings
@@ -793,26 +811,37 @@ impl<'g> AttackGraph<'g> {
         let Some(req) = self.catalogue.requests.get(request as usize) else {
             return (Rc::default(), Rc::default());
         };
-        let mut shape = req.clone().in_namespace("");
-        // A name no cluster-wide rule lists is allowed as any other such
-        // name: one entry serves them all.
-        if !ctx.index.cluster_names_matter(&shape) {
-            shape = shape.named("");
-        }
-        let cluster = match ctx.cluster_reverse.get(&shape) {
-            Some(found) => Rc::clone(found),
-            None => {
-                let bindings = ctx.index.allowing_cluster(&shape);
-                let out = Rc::new(self.binding_actors(ctx, &bindings));
-                ctx.cluster_reverse.insert(shape, Rc::clone(&out));
-                out
+        let g = self.graph;
+        let (cluster, local) = match (req, ctx.index.lookup(req)) {
+            (Request::Resource(r), Some(e)) => {
+                // A name no cluster-wide rule lists is allowed as any other
+                // such name: one entry serves them all.
+                let key = (
+                    e.id,
+                    e.cluster_names_matter(&r.name).then(|| r.name.clone()),
+                );
+                let cluster = match ctx.cluster_reverse.get(&key) {
+                    Some(found) => Rc::clone(found),
+                    None => {
+                        let name = key.1.as_deref().unwrap_or("");
+                        let bindings = e.allowing_cluster(g, name);
+                        let out = Rc::new(self.binding_actors(ctx, &bindings));
+                        ctx.cluster_reverse.insert(key, Rc::clone(&out));
+                        out
+                    }
+                };
+                let local = e.allowing_local(g, &r.namespace, &r.name);
+                let local = if local.is_empty() {
+                    Rc::default()
+                } else {
+                    Rc::new(self.binding_actors(ctx, &local))
+                };
+                (cluster, local)
             }
-        };
-        let local = if req.namespace().is_empty() {
-            Rc::default()
-        } else {
-            let bindings = ctx.index.allowing_local(req);
-            Rc::new(self.binding_actors(ctx, &bindings))
+            _ => {
+                let bindings = ctx.index.allowing_cluster(req);
+                (Rc::new(self.binding_actors(ctx, &bindings)), Rc::default())
+            }
         };
         ctx.reverse_parts
             .insert(request, (Rc::clone(&cluster), Rc::clone(&local)));

@@ -40,8 +40,11 @@ impl hashbrown::Equivalent<Key> for KeyRef<'_> {
 /// (shared by the bindings of one role).
 type Entries = Vec<(BindingId, Rc<[u32]>)>;
 
+/// The bindings and names of one (verb, API group, resource, subresource).
 #[derive(Debug, Default)]
-struct KeyEntries<'g> {
+pub(crate) struct KeyEntries<'g> {
+    /// Which key (in the order the index met them).
+    pub(crate) id: u32,
     cluster: Entries,
     by_namespace: HashMap<&'g str, Entries>,
     /// The names the cluster-wide rules list in `resourceNames`.
@@ -92,7 +95,10 @@ impl<'g> BindingIndex<'g> {
                 _ => by_role.push((role, vec![i])),
             }
         }
-        let mut out = KeyEntries::default();
+        let mut out = KeyEntries {
+            id: self.keys.len() as u32,
+            ..KeyEntries::default()
+        };
         for (role, rules) in by_role {
             let listed: Vec<&'g str> = g
                 .role(role)
@@ -141,6 +147,17 @@ impl<'g> BindingIndex<'g> {
         out
     }
 
+    /// The entries of a resource request's key; `None` for a non-resource
+    /// request.
+    pub(crate) fn lookup(&mut self, request: &Request) -> Option<Rc<KeyEntries<'g>>> {
+        match request {
+            Request::Resource(r) => {
+                Some(self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource)))
+            }
+            Request::NonResource(_) => None,
+        }
+    }
+
     /// The bindings in scope of a namespace (`""`: cluster scope) with a
     /// rule that allows `verb` on the resource for some name: a superset of
     /// [`Self::allowing`] for every name.
@@ -167,24 +184,8 @@ impl<'g> BindingIndex<'g> {
         let Request::Resource(r) = request else {
             return false;
         };
-        let entries = self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource));
-        entries.cluster_names.contains(r.name.as_str())
-            || (!r.namespace.is_empty()
-                && entries
-                    .names_by_namespace
-                    .get(r.namespace.as_str())
-                    .is_some_and(|names| names.contains(r.name.as_str())))
-    }
-
-    /// Whether some cluster-wide rule lists the request's name, or the
-    /// empty name, in `resourceNames`; if not, every name is allowed by the
-    /// same ClusterRoleBindings (those with a rule without names).
-    pub(crate) fn cluster_names_matter(&mut self, request: &Request) -> bool {
-        let Request::Resource(r) = request else {
-            return true;
-        };
-        let entries = self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource));
-        entries.cluster_names.contains(r.name.as_str()) || entries.cluster_names.contains("")
+        self.lookup(request)
+            .is_some_and(|e| e.names_matter(&r.namespace, &r.name))
     }
 
     /// The bindings that allow a request: every ClusterRoleBinding, then the
@@ -193,51 +194,71 @@ impl<'g> BindingIndex<'g> {
     #[cfg(test)]
     pub(crate) fn allowing(&mut self, request: &Request) -> Vec<BindingId> {
         let mut out = self.allowing_cluster(request);
-        out.extend(self.allowing_local(request));
+        if let (Request::Resource(r), Some(e)) = (request, self.lookup(request)) {
+            out.extend(e.allowing_local(self.graph, &r.namespace, &r.name));
+        }
         out
     }
 
     /// The ClusterRoleBindings that allow a request.
     pub(crate) fn allowing_cluster(&mut self, request: &Request) -> Vec<BindingId> {
-        let r = match request {
-            Request::Resource(r) => r,
-            Request::NonResource(_) => {
-                return self
-                    .graph
-                    .allowing_bindings(request, false)
-                    .0
-                    .into_iter()
-                    .map(|a| a.binding)
-                    .collect();
-            }
-        };
-        let entries = self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource));
-        let g = self.graph;
-        entries
-            .cluster
+        match (request, self.lookup(request)) {
+            (Request::Resource(r), Some(e)) => e.allowing_cluster(self.graph, &r.name),
+            _ => self
+                .graph
+                .allowing_bindings(request, false)
+                .0
+                .into_iter()
+                .map(|a| a.binding)
+                .collect(),
+        }
+    }
+}
+
+impl KeyEntries<'_> {
+    /// Whether some rule in scope of a namespace (`""`: cluster scope)
+    /// lists the name in `resourceNames`.
+    pub(crate) fn names_matter(&self, namespace: &str, name: &str) -> bool {
+        self.cluster_names.contains(name)
+            || (!namespace.is_empty()
+                && self
+                    .names_by_namespace
+                    .get(namespace)
+                    .is_some_and(|names| names.contains(name)))
+    }
+
+    /// Whether some cluster-wide rule lists the name, or the empty name, in
+    /// `resourceNames`; if not, every name is allowed by the same
+    /// ClusterRoleBindings (those with a rule without names).
+    pub(crate) fn cluster_names_matter(&self, name: &str) -> bool {
+        self.cluster_names.contains(name) || self.cluster_names.contains("")
+    }
+
+    /// The ClusterRoleBindings that allow the key for a name.
+    pub(crate) fn allowing_cluster(&self, g: &RbacGraph, name: &str) -> Vec<BindingId> {
+        self.cluster
             .iter()
-            .filter(|e| allows(g, e, &r.name))
+            .filter(|e| allows(g, e, name))
             .map(|e| e.0)
             .collect()
     }
 
-    /// The RoleBindings of the request's namespace that allow it (none for
-    /// a request without namespace: a RoleBinding grants only in its own).
-    pub(crate) fn allowing_local(&mut self, request: &Request) -> Vec<BindingId> {
-        let Request::Resource(r) = request else {
-            return Vec::new();
-        };
-        if r.namespace.is_empty() {
+    /// The RoleBindings of a namespace that allow the key for a name (none
+    /// without namespace: a RoleBinding grants only in its own).
+    pub(crate) fn allowing_local(
+        &self,
+        g: &RbacGraph,
+        namespace: &str,
+        name: &str,
+    ) -> Vec<BindingId> {
+        if namespace.is_empty() {
             return Vec::new();
         }
-        let entries = self.entries(KeyRef(&r.verb, &r.api_group, &r.resource, &r.subresource));
-        let g = self.graph;
-        entries
-            .by_namespace
-            .get(r.namespace.as_str())
+        self.by_namespace
+            .get(namespace)
             .into_iter()
             .flatten()
-            .filter(|e| allows(g, e, &r.name))
+            .filter(|e| allows(g, e, name))
             .map(|e| e.0)
             .collect()
     }

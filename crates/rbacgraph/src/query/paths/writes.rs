@@ -270,9 +270,7 @@ impl<'g> AttackGraph<'g> {
                     .index
                     .allowing_any_name("bind", RBAC_GROUP, resource, ns)
                 {
-                    if let Some(binding) = self.graph.binding(b) {
-                        out.extend(self.subject_actors(ctx, b, &binding.subjects));
-                    }
+                    out.extend(self.actors_of_binding(ctx, b).iter());
                 }
                 out.sort_unstable();
                 out.dedup();
