@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::techniques::Technique;
-use super::{AttackGraph, Candidate, EdgeRef, Evidence, Piece, Scope, materialize};
+use super::{AttackGraph, AttackNode, Candidate, EdgeRef, Evidence, Piece, Scope, materialize};
+use crate::model::WorkloadKind;
 
 /// Indexes built by [`AttackGraph::finalize`].
 #[derive(Clone, Debug, Default)]
@@ -525,7 +526,7 @@ impl AttackGraph<'_> {
                 .get(entry as usize)
                 .map(|f| stored(f.evidence))
                 .unwrap_or_default(),
-            EdgeRef::Cap { edge, cap, .. } => {
+            EdgeRef::Cap { edge, cap, to } => {
                 let (Some(ce), Some(c)) = (
                     self.cap_edges.get(edge as usize),
                     self.catalogue.caps.get(cap as usize),
@@ -576,13 +577,24 @@ impl AttackGraph<'_> {
                     }
                 }
                 let mut out = materialize(&pieces, self);
-                if let Some(name) = &c.name {
+                let target = match (c.per_target, self.nodes.get(to as usize)) {
+                    (Some(fact), Some(AttackNode::Workload { id })) => Some((*id, fact)),
+                    _ => None,
+                };
+                let target_pod = target
+                    .and_then(|(id, _)| self.graph.workloads().get(id.0 as usize))
+                    .filter(|w| w.kind == WorkloadKind::Pod)
+                    .map(|w| w.name.as_str());
+                if let Some(name) = c.name.as_deref().or(target_pod) {
                     for e in &mut out {
                         e.name_request(name);
                     }
                 }
                 if let Some(facts) = &c.facts {
                     out.extend(self.expand(facts));
+                }
+                if let Some((id, fact)) = target {
+                    out.extend(self.expand(&Piece::Workload { id, fact }));
                 }
                 out
             }

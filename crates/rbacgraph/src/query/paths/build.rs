@@ -76,6 +76,10 @@ pub(crate) struct Capability {
     /// interned without it (no rule lists it, so the decisions and their
     /// reasons are those of the nameless requests): put back in evidence.
     pub(crate) name: Option<Arc<str>>,
+    /// The targets are workloads and each edge's facts are its target's
+    /// (this one), with a pod's name put back in its requests: one
+    /// capability serves the workloads of a namespace.
+    pub(crate) per_target: Option<WorkloadFact>,
 }
 
 /// Capabilities of one technique whose slots ask the same requests once

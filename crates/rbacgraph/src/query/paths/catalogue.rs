@@ -43,6 +43,9 @@ impl From<Arc<Vec<u32>>> for Slot {
     }
 }
 
+/// The slots of W04, W06 and W07 for the pods of a workload.
+type PodSlots = [Arc<Vec<u32>>; 3];
+
 /// Evidence shared by the edges of a capability, if any.
 fn shared(facts: Vec<Evidence>) -> Option<Piece> {
     (!facts.is_empty()).then(|| Piece::Shared(Arc::new(facts)))
@@ -111,6 +114,7 @@ impl<'g> AttackGraph<'g> {
             hub,
             facts,
             name,
+            per_target: None,
         });
     }
 
@@ -436,14 +440,18 @@ impl<'g> AttackGraph<'g> {
             );
         }
 
-        // Per workload: W04, W06, W07 (code execution in its pods). A pod's
+        // W04, W06, W07 (code execution in a workload's pods). A pod's
         // requests carry its name only where some rule lists it (or lists
-        // the empty name): elsewhere they decide, with the same reasons, as
-        // the namespace's nameless requests, which are interned once and
-        // shared; the capability keeps the name for its evidence.
+        // the empty name); elsewhere they decide, with the same reasons, as
+        // the namespace's nameless requests, and one capability per
+        // namespace and technique targets every such workload (its evidence
+        // is the target's, with the pod's name put back). A controller's pods
+        // have generated names: only rules without resourceNames reach them.
         let pod_names = self.listed_names("", "pods", &["", "exec", "ephemeralcontainers"]);
         let names_matter = |pod: &str| pod_names.contains(pod) || pod_names.contains("");
-        let mut nameless: HashMap<&str, [Arc<Vec<u32>>; 3]> = HashMap::new();
+        let mut nameless: HashMap<&str, usize> = HashMap::new();
+        // Per namespace, in order: its nameless slots and their workloads.
+        let mut shared: Vec<(PodSlots, Vec<u32>)> = Vec::new();
         let mut admits: HashMap<&str, bool> = HashMap::new();
         for (i, w) in g.workloads().iter().enumerate() {
             let Some(node) = self.ix(&AttackNode::Workload {
@@ -451,8 +459,6 @@ impl<'g> AttackGraph<'g> {
             }) else {
                 continue;
             };
-            // A controller's pods have generated names: only rules without
-            // resourceNames reach them.
             let pod = if w.kind == WorkloadKind::Pod {
                 w.name.as_str()
             } else {
@@ -480,44 +486,54 @@ impl<'g> AttackGraph<'g> {
                     ]),
                 ]
             };
-            let (name, [exec, images, debug]) = if !pod.is_empty() && names_matter(pod) {
-                (None, slots(self, pod))
+            let (name, debug) = if !pod.is_empty() && names_matter(pod) {
+                let [exec, images, debug] = slots(self, pod);
+                let this = Arc::new(vec![node]);
+                self.add_cap_to(
+                    Technique::W04,
+                    vec![exec],
+                    Arc::clone(&this),
+                    None,
+                    lazy(WorkloadFact::Target),
+                    None,
+                );
+                self.add_cap_to(
+                    Technique::W06,
+                    vec![images],
+                    Arc::clone(&this),
+                    None,
+                    lazy(WorkloadFact::Images),
+                    None,
+                );
+                self.add_cap_to(
+                    Technique::W07,
+                    vec![Arc::clone(&debug)],
+                    this,
+                    None,
+                    lazy(WorkloadFact::Target),
+                    None,
+                );
+                (None, debug)
             } else {
-                let shared = match nameless.get(w.namespace.as_str()) {
-                    Some(found) => found.clone(),
+                let k = match nameless.get(w.namespace.as_str()) {
+                    Some(&k) => k,
                     None => {
                         let made = slots(self, "");
-                        nameless.insert(w.namespace.as_str(), made.clone());
-                        made
+                        shared.push((made, Vec::new()));
+                        nameless.insert(w.namespace.as_str(), shared.len() - 1);
+                        shared.len() - 1
                     }
                 };
-                ((!pod.is_empty()).then(|| Arc::<str>::from(pod)), shared)
+                let Some((made, targets)) = shared.get_mut(k) else {
+                    continue;
+                };
+                targets.push(node);
+                let [_, _, debug] = made;
+                (
+                    (!pod.is_empty()).then(|| Arc::<str>::from(pod)),
+                    Arc::clone(debug),
+                )
             };
-            let this = Arc::new(vec![node]);
-            self.add_cap_to(
-                Technique::W04,
-                vec![exec],
-                Arc::clone(&this),
-                None,
-                lazy(WorkloadFact::Target),
-                name.clone(),
-            );
-            self.add_cap_to(
-                Technique::W06,
-                vec![images],
-                Arc::clone(&this),
-                None,
-                lazy(WorkloadFact::Images),
-                name.clone(),
-            );
-            self.add_cap_to(
-                Technique::W07,
-                vec![Arc::clone(&debug)],
-                this,
-                None,
-                lazy(WorkloadFact::Target),
-                name.clone(),
-            );
             let admitted = *admits
                 .entry(w.namespace.as_str())
                 .or_insert_with(|| privileged_pods_admitted(g.namespace_object(&w.namespace)).0);
@@ -546,6 +562,24 @@ impl<'g> AttackGraph<'g> {
                         name,
                     ),
                 }
+            }
+        }
+        for ([exec, images, debug], targets) in shared {
+            let targets = Arc::new(targets);
+            for (technique, slot, fact) in [
+                (Technique::W04, exec, WorkloadFact::Target),
+                (Technique::W06, images, WorkloadFact::Images),
+                (Technique::W07, debug, WorkloadFact::Target),
+            ] {
+                self.catalogue.caps.push(Capability {
+                    technique,
+                    slots: vec![slot],
+                    targets: Arc::clone(&targets),
+                    hub: None,
+                    facts: None,
+                    name: None,
+                    per_target: Some(fact),
+                });
             }
         }
 
