@@ -196,6 +196,10 @@ impl<'g> Lookup<'g> {
 /// RoleBindings of its namespace (sorted).
 type ReverseParts = (Rc<Vec<u32>>, Rc<Vec<u32>>);
 
+/// A request's key in the reverse index, its namespace and its name where a
+/// rule of that namespace lists it.
+type LocalKey<'g> = (u32, &'g str, Option<String>);
+
 /// Build-time caches.
 pub(crate) struct Ctx<'g> {
     pub(crate) index: BindingIndex<'g>,
@@ -206,6 +210,9 @@ pub(crate) struct Ctx<'g> {
     /// (The request's key in the index, its name where a cluster-wide rule
     /// lists it) → principals ClusterRoleBindings allow.
     cluster_reverse: HashMap<(u32, Option<String>), Rc<Vec<u32>>>,
+    /// (The request's key, its namespace, its name where a rule of that
+    /// namespace lists it) → principals the namespace's RoleBindings allow.
+    local_reverse: HashMap<LocalKey<'g>, Rc<Vec<u32>>>,
     /// A slot (its alternatives) → the union of their reverse sets.
     slot_union: HashMap<Arc<Vec<u32>>, Rc<Vec<u32>>>,
     /// (actor, request) → the evidence when allowed.
@@ -244,6 +251,7 @@ impl<'g> Ctx<'g> {
             reverse: HashMap::new(),
             reverse_parts: HashMap::new(),
             cluster_reverse: HashMap::new(),
+            local_reverse: HashMap::new(),
             slot_union: HashMap::new(),
             decisions: HashMap::new(),
             nameless: HashMap::new(),
@@ -770,10 +778,18 @@ impl<'g> AttackGraph<'g> {
             return Rc::clone(found);
         }
         let (cluster, local) = self.reverse_parts(ctx, request);
-        let mut out: Vec<u32> = cluster.iter().chain(local.iter()).copied().collect();
-        out.sort_unstable();
-        out.dedup();
-        let out = Rc::new(out);
+        // Most requests are allowed by one kind of binding only: share its
+        // list.
+        let out = if local.is_empty() {
+            cluster
+        } else if cluster.is_empty() {
+            local
+        } else {
+            let mut out: Vec<u32> = cluster.iter().chain(local.iter()).copied().collect();
+            out.sort_unstable();
+            out.dedup();
+            Rc::new(out)
+        };
         ctx.reverse.insert(request, Rc::clone(&out));
         out
     }
@@ -834,11 +850,20 @@ impl<'g> AttackGraph<'g> {
                         out
                     }
                 };
-                let local = e.allowing_local(g, &r.namespace, &r.name);
-                let local = if local.is_empty() {
-                    Rc::default()
-                } else {
-                    Rc::new(self.binding_actors(ctx, &local))
+                let local = match e.local_scope(&r.namespace, &r.name) {
+                    None => Rc::default(),
+                    Some((ns, listed)) => {
+                        let key = (e.id, ns, listed);
+                        match ctx.local_reverse.get(&key) {
+                            Some(found) => Rc::clone(found),
+                            None => {
+                                let bindings = e.allowing_local(g, &r.namespace, &r.name);
+                                let out = Rc::new(self.binding_actors(ctx, &bindings));
+                                ctx.local_reverse.insert(key, Rc::clone(&out));
+                                out
+                            }
+                        }
+                    }
                 };
                 (cluster, local)
             }

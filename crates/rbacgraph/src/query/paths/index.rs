@@ -215,7 +215,7 @@ impl<'g> BindingIndex<'g> {
     }
 }
 
-impl KeyEntries<'_> {
+impl<'g> KeyEntries<'g> {
     /// Whether some rule in scope of a namespace (`""`: cluster scope)
     /// lists the name in `resourceNames`.
     pub(crate) fn names_matter(&self, namespace: &str, name: &str) -> bool {
@@ -232,6 +232,23 @@ impl KeyEntries<'_> {
     /// ClusterRoleBindings (those with a rule without names).
     pub(crate) fn cluster_names_matter(&self, name: &str) -> bool {
         self.cluster_names.contains(name) || self.cluster_names.contains("")
+    }
+
+    /// The namespace as the key's RoleBindings name it, and the name where
+    /// a rule of them lists it: every name no rule lists is allowed by the
+    /// same RoleBindings. `None` when no RoleBinding of the namespace has a
+    /// rule for the key.
+    pub(crate) fn local_scope(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Option<(&'g str, Option<String>)> {
+        let (&ns, _) = self.by_namespace.get_key_value(namespace)?;
+        let listed = self
+            .names_by_namespace
+            .get(namespace)
+            .is_some_and(|names| names.contains(name));
+        Some((ns, listed.then(|| name.to_string())))
     }
 
     /// The ClusterRoleBindings that allow the key for a name.
