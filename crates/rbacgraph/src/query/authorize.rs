@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{ObjectRef, SubjectRef};
-use crate::graph::{BindingId, RbacGraph, RoleResolution, SubjectKey};
+use crate::graph::{BindingId, RbacGraph, RoleId, RoleResolution, SubjectKey};
 use crate::matching::{
     Mismatch, group_matches, mismatches, resource_matches, rule_allows, verb_matches,
 };
@@ -238,12 +238,17 @@ impl RbacGraph {
     ) -> Vec<NearMiss> {
         let mut out = Vec::new();
         let ns = request.namespace();
+        // The first rule of a role that allows the request, by role: one
+        // role is often bound in many namespaces.
+        let mut first_allowing: Vec<(RoleId, Option<usize>)> = Vec::new();
         for &(b, _) in applicable {
             // The references are made only for a binding that is near.
             let refs = || (self.binding_ref(b), self.referenced_role(b));
             let in_scope = self.binding_in_scope(b, ns);
             let rules = match self.resolution(b) {
-                Some(RoleResolution::Resolved { .. }) => self.bound_role(b).map(|(_, r)| &r.rules),
+                Some(RoleResolution::Resolved { .. }) => {
+                    self.bound_role(b).map(|(id, r)| (id, &r.rules))
+                }
                 // An unresolved RoleBinding of another namespace could not
                 // grant this request even if its role existed.
                 Some(RoleResolution::Missing | RoleResolution::Invalid { .. }) if !in_scope => {
@@ -278,9 +283,20 @@ impl RbacGraph {
                 }
                 None => None,
             };
-            let Some(rules) = rules else { continue };
+            let Some((role_id, rules)) = rules else {
+                continue;
+            };
             if !in_scope {
-                let Some(i) = rules.iter().position(|r| rule_allows(r, request)) else {
+                let known = first_allowing.iter().find(|(r, _)| *r == role_id);
+                let found = match known {
+                    Some(&(_, found)) => found,
+                    None => {
+                        let found = rules.iter().position(|r| rule_allows(r, request));
+                        first_allowing.push((role_id, found));
+                        found
+                    }
+                };
+                let Some(i) = found else {
                     continue;
                 };
                 let (binding, role) = refs();
