@@ -323,6 +323,9 @@ impl Loader {
                 .enumerate()
                 .map(|(n, part)| {
                     let mut child = self.child();
+                    // An item is mostly one object: room for them all up
+                    // front saves copying the objects as the list grows.
+                    child.objects.reserve(part.len());
                     let work = &work;
                     let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                         work(&mut child, n * chunk, part);
@@ -361,6 +364,8 @@ impl Loader {
                 })
                 .collect()
         });
+        self.objects
+            .reserve(partials.iter().map(|p| p.objects.len()).sum());
         for partial in partials {
             self.absorb(partial);
         }
