@@ -200,13 +200,43 @@ type ReverseParts = (Rc<Vec<u32>>, Rc<Vec<u32>>);
 /// rule of that namespace lists it.
 type LocalKey<'g> = (u32, &'g str, Option<String>);
 
+/// A map from dense ids (requests, nodes) to values: an index, not a hash.
+#[derive(Debug)]
+pub(crate) struct Dense<T>(Vec<Option<T>>);
+
+impl<T> Default for Dense<T> {
+    fn default() -> Self {
+        Dense(Vec::new())
+    }
+}
+
+impl<T> Dense<T> {
+    pub(crate) fn get(&self, id: u32) -> Option<&T> {
+        self.0.get(id as usize).and_then(Option::as_ref)
+    }
+
+    pub(crate) fn contains(&self, id: u32) -> bool {
+        self.get(id).is_some()
+    }
+
+    pub(crate) fn insert(&mut self, id: u32, value: T) {
+        let i = id as usize;
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, || None);
+        }
+        if let Some(slot) = self.0.get_mut(i) {
+            *slot = Some(value);
+        }
+    }
+}
+
 /// Build-time caches.
 pub(crate) struct Ctx<'g> {
     pub(crate) index: BindingIndex<'g>,
     /// Request → principals some allowing binding names (sorted).
-    reverse: HashMap<u32, Rc<Vec<u32>>>,
+    reverse: Dense<Rc<Vec<u32>>>,
     /// Request → [`AttackGraph::reverse_parts`].
-    reverse_parts: HashMap<u32, ReverseParts>,
+    reverse_parts: Dense<ReverseParts>,
     /// (The request's key in the index, its name where a cluster-wide rule
     /// lists it) → principals ClusterRoleBindings allow.
     cluster_reverse: HashMap<(u32, Option<String>), Rc<Vec<u32>>>,
@@ -231,7 +261,7 @@ pub(crate) struct Ctx<'g> {
     /// rule on that resource (any name) names, sorted.
     pub(crate) binders: HashMap<(&'static str, String), Rc<Vec<u32>>>,
     /// Request → whether its name is listed by no rule in scope.
-    names_irrelevant: HashMap<u32, bool>,
+    names_irrelevant: Dense<bool>,
     /// Principals by user name.
     by_user: HashMap<String, Vec<u32>>,
     /// Principals by group.
@@ -239,7 +269,7 @@ pub(crate) struct Ctx<'g> {
     /// Binding → the principals its subjects apply to (by binding index).
     binding_actors: Vec<Option<Rc<[u32]>>>,
     /// The actors the reverse sets know (all the graph's principals).
-    pub(crate) indexed: HashSet<u32>,
+    pub(crate) indexed: Dense<()>,
     /// Nodes to evaluate forward (new role grants).
     pub(crate) queue: VecDeque<u32>,
 }
@@ -248,8 +278,8 @@ impl<'g> Ctx<'g> {
     fn new(graph: &'g RbacGraph) -> Ctx<'g> {
         Ctx {
             index: BindingIndex::new(graph),
-            reverse: HashMap::new(),
-            reverse_parts: HashMap::new(),
+            reverse: Dense::default(),
+            reverse_parts: Dense::default(),
             cluster_reverse: HashMap::new(),
             local_reverse: HashMap::new(),
             slot_union: HashMap::new(),
@@ -261,10 +291,10 @@ impl<'g> Ctx<'g> {
             grant_rules: HashMap::new(),
             binders: HashMap::new(),
             by_user: HashMap::new(),
-            names_irrelevant: HashMap::new(),
+            names_irrelevant: Dense::default(),
             by_group: HashMap::new(),
             binding_actors: vec![None; graph.bindings().len()],
-            indexed: HashSet::new(),
+            indexed: Dense::default(),
             queue: VecDeque::new(),
         }
     }
@@ -475,7 +505,7 @@ pub(crate) fn build<'g>(graph: &'g RbacGraph, options: PathOptions) -> AttackGra
     g.build_groups(&mut ctx);
     for (i, actor) in g.actors.iter().enumerate() {
         if let Some(Actor::Identity(id)) = actor {
-            ctx.indexed.insert(i as u32);
+            ctx.indexed.insert(i as u32, ());
             ctx.by_user
                 .entry(id.name.clone())
                 .or_default()
@@ -774,7 +804,7 @@ impl<'g> AttackGraph<'g> {
 
     /// Principals some allowing binding names for a request (sorted).
     pub(crate) fn reverse(&self, ctx: &mut Ctx<'g>, request: u32) -> Rc<Vec<u32>> {
-        if let Some(found) = ctx.reverse.get(&request) {
+        if let Some(found) = ctx.reverse.get(request) {
             return Rc::clone(found);
         }
         let (cluster, local) = self.reverse_parts(ctx, request);
@@ -825,7 +855,7 @@ impl<'g> AttackGraph<'g> {
     /// allow (the same in every namespace, so kept per request shape), and
     /// those the RoleBindings of the request's namespace allow.
     pub(crate) fn reverse_parts(&self, ctx: &mut Ctx<'g>, request: u32) -> ReverseParts {
-        if let Some(found) = ctx.reverse_parts.get(&request) {
+        if let Some(found) = ctx.reverse_parts.get(request) {
             return found.clone();
         }
         let Some(req) = self.catalogue.requests.get(request as usize) else {
@@ -908,30 +938,28 @@ impl<'g> AttackGraph<'g> {
 
     /// Whether an actor may make a request, with the evidence.
     pub(crate) fn decide(&self, ctx: &mut Ctx<'g>, actor: u32, request: u32) -> Option<Piece> {
+        // A principal the reverse sets know is allowed exactly when an
+        // allowing binding names it; the reasons are asked of the authorizer
+        // when the evidence is read. Cheap to ask again, so not kept.
+        if ctx.indexed.contains(actor) {
+            let (cluster, local) = self.reverse_parts(ctx, request);
+            return if cluster.binary_search(&actor).is_err() && local.binary_search(&actor).is_err()
+            {
+                None
+            } else {
+                let nameless = self.names_irrelevant(ctx, request);
+                Some(Piece::Ask {
+                    actor,
+                    request,
+                    nameless,
+                })
+            };
+        }
         if let Some(found) = ctx.decisions.get(&(actor, request)) {
             return found.clone();
         }
         let req = self.catalogue.requests.get(request as usize)?;
         let found = match self.actors.get(actor as usize).and_then(Option::as_ref) {
-            // A principal the reverse sets know is allowed exactly when an
-            // allowing binding names it; the reasons are asked of the
-            // authorizer when the evidence is read.
-            // Cheap to ask again, so not kept.
-            Some(Actor::Identity(_)) if ctx.indexed.contains(&actor) => {
-                let (cluster, local) = self.reverse_parts(ctx, request);
-                return if cluster.binary_search(&actor).is_err()
-                    && local.binary_search(&actor).is_err()
-                {
-                    None
-                } else {
-                    let nameless = self.names_irrelevant(ctx, request);
-                    Some(Piece::Ask {
-                        actor,
-                        request,
-                        nameless,
-                    })
-                };
-            }
             Some(Actor::Identity(id)) => self.authorize(ctx, actor, id, request),
             Some(Actor::Superuser) => Some(Piece::Superuser { request }),
             Some(Actor::Grant {
@@ -1013,7 +1041,7 @@ impl<'g> AttackGraph<'g> {
     /// Whether a named request's name is listed by no rule in its scope
     /// (then the decision of the request without a name has the same reasons).
     fn names_irrelevant(&self, ctx: &mut Ctx<'g>, request: u32) -> bool {
-        if let Some(&found) = ctx.names_irrelevant.get(&request) {
+        if let Some(&found) = ctx.names_irrelevant.get(request) {
             return found;
         }
         let found = match self.catalogue.requests.get(request as usize) {
@@ -1614,7 +1642,7 @@ impl<'g> AttackGraph<'g> {
         // The reverse index answers "not allowed" without asking, except for
         // `system:masters`, which no binding needs to name.
         if !identity.is_superuser() {
-            ctx.indexed.insert(source);
+            ctx.indexed.insert(source, ());
             ctx.by_user.insert(identity.name.clone(), vec![source]);
             for group in &identity.groups {
                 ctx.by_group.insert(group.clone(), vec![source]);

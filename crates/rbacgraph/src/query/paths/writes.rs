@@ -258,7 +258,7 @@ impl<'g> AttackGraph<'g> {
     /// that applies to the actor, so that no `bind` request can be allowed
     /// (principals only; others may always).
     fn may_bind(&self, ctx: &mut Ctx<'g>, actor: u32, resource: &'static str, ns: &str) -> bool {
-        if !ctx.indexed.contains(&actor) {
+        if !ctx.indexed.contains(actor) {
             return true;
         }
         let key = (resource, ns.to_string());
