@@ -14,17 +14,19 @@ pub const RED: Style = AnsiColor::Red.on_default().bold();
 pub const YELLOW: Style = AnsiColor::Yellow.on_default();
 pub const DIM: Style = Style::new().dimmed();
 
-/// Serialises a document as JSON or YAML.
+/// Serialises a document as JSON or YAML. JSON is written as it is
+/// serialised (a large answer is never held as text).
 pub fn document<T: Serialize>(format: Format, doc: &T) -> io::Result<()> {
+    if format != Format::Yaml {
+        return crate::timings::time("render", || {
+            let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            serde_json::to_writer_pretty(&mut out, doc).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+            out.flush()
+        });
+    }
     let start = std::time::Instant::now();
-    let text = match format {
-        Format::Yaml => serde_saphyr::to_string(doc).map_err(io::Error::other)?,
-        _ => {
-            let mut s = serde_json::to_string_pretty(doc).map_err(io::Error::other)?;
-            s.push('\n');
-            s
-        }
-    };
+    let text = serde_saphyr::to_string(doc).map_err(io::Error::other)?;
     crate::timings::add("render", start.elapsed());
     write_out(&text)
 }
