@@ -323,9 +323,6 @@ impl Loader {
                 .enumerate()
                 .map(|(n, part)| {
                     let mut child = self.child();
-                    // An item is mostly one object: room for them all up
-                    // front saves copying the objects as the list grows.
-                    child.objects.reserve(part.len());
                     let work = &work;
                     let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                         work(&mut child, n * chunk, part);

@@ -77,8 +77,8 @@ pub(crate) struct Capability {
     /// reasons are those of the nameless requests): put back in evidence.
     pub(crate) name: Option<Arc<str>>,
     /// The targets are workloads and each edge's facts are its target's
-    /// (this one), with a pod's name put back in its requests: one
-    /// capability serves the workloads of a namespace.
+    /// (this one), with a pod's name put back in requests that have none:
+    /// one capability serves the workloads of a namespace.
     pub(crate) per_target: Option<WorkloadFact>,
 }
 

@@ -118,6 +118,27 @@ impl<'g> AttackGraph<'g> {
         });
     }
 
+    /// W04, W06 and W07 to workloads of one namespace, with their pods'
+    /// slots: each edge's evidence is its target's.
+    fn add_workload_caps(&mut self, [exec, images, debug]: PodSlots, targets: Vec<u32>) {
+        let targets = Arc::new(targets);
+        for (technique, slot, fact) in [
+            (Technique::W04, exec, WorkloadFact::Target),
+            (Technique::W06, images, WorkloadFact::Images),
+            (Technique::W07, debug, WorkloadFact::Target),
+        ] {
+            self.catalogue.caps.push(Capability {
+                technique,
+                slots: vec![slot],
+                targets: Arc::clone(&targets),
+                hub: None,
+                facts: None,
+                name: None,
+                per_target: Some(fact),
+            });
+        }
+    }
+
     /// Which capabilities a RoleBinding in each namespace can fill: those
     /// whose every slot has a request in that namespace.
     fn index_caps_by_namespace(&mut self) {
@@ -487,32 +508,9 @@ impl<'g> AttackGraph<'g> {
                 ]
             };
             let (name, debug) = if !pod.is_empty() && names_matter(pod) {
-                let [exec, images, debug] = slots(self, pod);
-                let this = Arc::new(vec![node]);
-                self.add_cap_to(
-                    Technique::W04,
-                    vec![exec],
-                    Arc::clone(&this),
-                    None,
-                    lazy(WorkloadFact::Target),
-                    None,
-                );
-                self.add_cap_to(
-                    Technique::W06,
-                    vec![images],
-                    Arc::clone(&this),
-                    None,
-                    lazy(WorkloadFact::Images),
-                    None,
-                );
-                self.add_cap_to(
-                    Technique::W07,
-                    vec![Arc::clone(&debug)],
-                    this,
-                    None,
-                    lazy(WorkloadFact::Target),
-                    None,
-                );
+                let slots = slots(self, pod);
+                let debug = Arc::clone(&slots[2]);
+                self.add_workload_caps(slots, vec![node]);
                 (None, debug)
             } else {
                 let k = match nameless.get(w.namespace.as_str()) {
@@ -564,23 +562,8 @@ impl<'g> AttackGraph<'g> {
                 }
             }
         }
-        for ([exec, images, debug], targets) in shared {
-            let targets = Arc::new(targets);
-            for (technique, slot, fact) in [
-                (Technique::W04, exec, WorkloadFact::Target),
-                (Technique::W06, images, WorkloadFact::Images),
-                (Technique::W07, debug, WorkloadFact::Target),
-            ] {
-                self.catalogue.caps.push(Capability {
-                    technique,
-                    slots: vec![slot],
-                    targets: Arc::clone(&targets),
-                    hub: None,
-                    facts: None,
-                    name: None,
-                    per_target: Some(fact),
-                });
-            }
+        for (slots, targets) in shared {
+            self.add_workload_caps(slots, targets);
         }
 
         // W08: the kubelet API of a node (or of every node) runs commands in its pods.
