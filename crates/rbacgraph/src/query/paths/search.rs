@@ -7,9 +7,9 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
-use super::adjacency::Done;
 use foldhash::{HashMap, HashMapExt};
 
+use super::adjacency::Done;
 use super::dto::{AttackPath, AttackStep, NodeRef};
 use super::{AttackGraph, AttackNode, EdgeRef, Target};
 use crate::request::Identity;
