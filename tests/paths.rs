@@ -687,6 +687,66 @@ subjects: [{kind: User, name: anyone}]
     assert_eq!(exec_into("anyone", "api"), Some(vec![exec("")]));
 }
 
+/// A role bound on the way decides on the pod's own name: a Role that no
+/// binding uses yet, limited to one pod by `resourceNames`, still execs
+/// into that pod once bound (and only into it).
+#[test]
+fn a_grant_limited_to_one_pod_reaches_that_pod() {
+    let g = graph(
+        "
+apiVersion: v1
+kind: Pod
+metadata: {name: web-0, namespace: prod}
+spec:
+  containers: [{name: c, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: prod}
+spec:
+  containers: [{name: c, image: busybox}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: exec-web-0, namespace: prod}
+rules: [{apiGroups: [''], resources: [pods/exec], verbs: [create], resourceNames: [web-0]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: binder, namespace: prod}
+rules:
+- {apiGroups: [rbac.authorization.k8s.io], resources: [rolebindings], verbs: [create]}
+- {apiGroups: [rbac.authorization.k8s.io], resources: [roles], verbs: [bind]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: binder, namespace: prod}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: binder}
+subjects: [{kind: User, name: dev}]
+",
+    );
+    let attack = AttackGraph::builder(&g).build();
+    let role = g
+        .roles()
+        .iter()
+        .position(|r| r.name == "exec-web-0")
+        .map(|i| rbacgraph::RoleId(i as u32))
+        .unwrap();
+    let grant = AttackNode::RoleGrant {
+        role: Some(role),
+        namespace: Some("prod".into()),
+    };
+    assert_eq!(
+        edges_between(&attack, &AttackNode::User { name: "dev".into() }, &grant),
+        [Technique::E02]
+    );
+    assert_eq!(
+        edges_between(&attack, &grant, &workload_node(&g, "web-0")),
+        [Technique::W04]
+    );
+    assert!(edges_between(&attack, &grant, &workload_node(&g, "web-1")).is_empty());
+}
+
 // ----- the other techniques ------------------------------------------------------
 
 #[test]

@@ -285,8 +285,9 @@ pub struct RbacGraph {
     pub(crate) role_index: HashMap<(RoleKind, String, String), RoleId>,
     pub(crate) binding_nodes: Vec<NodeIndex>,
     pub(crate) subject_nodes: HashMap<SubjectKey, NodeIndex>,
-    /// ServiceAccount objects by (namespace, name).
-    pub(crate) service_account_index: HashMap<(String, String), u32>,
+    /// ServiceAccount objects by namespace, then name (looked up without
+    /// allocating).
+    pub(crate) service_account_index: HashMap<String, HashMap<String, u32>>,
     /// Namespace objects by name.
     pub(crate) namespace_index: HashMap<String, u32>,
     /// User and ServiceAccount subject nodes by the user name they match.
@@ -634,7 +635,9 @@ impl RbacGraph {
         }
         for (i, sa) in self.service_accounts.iter().enumerate() {
             self.service_account_index
-                .entry((sa.namespace.clone(), sa.name.clone()))
+                .entry(sa.namespace.clone())
+                .or_default()
+                .entry(sa.name.clone())
                 .or_insert(i as u32);
         }
         let accounts: Vec<SubjectKey> = self
@@ -709,9 +712,7 @@ impl RbacGraph {
 
     /// The ServiceAccount object of this namespace and name, if loaded.
     pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
-        let i = self
-            .service_account_index
-            .get(&(namespace.to_string(), name.to_string()))?;
+        let i = self.service_account_index.get(namespace)?.get(name)?;
         self.service_accounts.get(*i as usize)
     }
 

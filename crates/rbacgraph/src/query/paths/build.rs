@@ -500,8 +500,8 @@ pub(crate) fn build<'g>(graph: &'g RbacGraph, options: PathOptions) -> AttackGra
     };
     g.add_base_nodes();
     let lookup = Lookup::new(&g);
-    g.build_catalogue(&lookup);
     let mut ctx = Ctx::new(graph);
+    g.build_catalogue(&lookup, &mut ctx.index);
     g.build_groups(&mut ctx);
     for (i, actor) in g.actors.iter().enumerate() {
         if let Some(Actor::Identity(id)) = actor {
@@ -1210,8 +1210,8 @@ impl<'g> AttackGraph<'g> {
     }
 
     /// Groups the capabilities by technique and requests, names that no
-    /// rule in scope lists dropped: such a name changes neither a
-    /// decision nor its reasons (see [`Self::authorize`]), so one decision
+    /// role's rule lists dropped: such a name changes neither a decision
+    /// nor its reasons (see [`Self::authorize`]), so one decision
     /// per group serves all its members.
     pub(crate) fn build_groups(&mut self, ctx: &mut Ctx<'g>) {
         let mut canon: HashMap<u32, u32> = HashMap::new();
@@ -1271,8 +1271,8 @@ impl<'g> AttackGraph<'g> {
         self.catalogue.cap_group = cap_group;
     }
 
-    /// The request without its name when no rule in scope lists the name
-    /// (nor the empty name), else the request itself.
+    /// The request without its name when no rule of any role lists the
+    /// name (nor the empty name), else the request itself.
     fn canonical(&mut self, ctx: &mut Ctx<'g>, r: u32) -> u32 {
         let Some(req) = self.catalogue.requests.get(r as usize) else {
             return r;
@@ -1280,13 +1280,18 @@ impl<'g> AttackGraph<'g> {
         let Request::Resource(x) = req else {
             return r;
         };
-        if x.name.is_empty() || ctx.index.names_matter(req) {
+        if x.name.is_empty() {
+            return r;
+        }
+        // Any role's rules, not only the bound ones: a role bound on the
+        // way decides on these requests too.
+        let Some(e) = ctx.index.lookup(req) else {
+            return r;
+        };
+        if e.any_role_lists(&x.name) || e.any_role_lists("") {
             return r;
         }
         let nameless = req.clone().named("");
-        if ctx.index.names_matter(&nameless) {
-            return r;
-        }
         self.intern(nameless)
     }
 

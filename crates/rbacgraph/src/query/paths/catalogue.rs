@@ -3,19 +3,19 @@
 
 use std::collections::BTreeSet;
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use super::build::{
     Capability, Lookup, Placement, SINKS_HUB, WORKLOADS_HUB, cluster_admin_probe, fact, object,
 };
+use super::index::{BindingIndex, KeyEntries};
 use super::techniques::{POD_CONTROLLERS, Technique, privileged_pods_admitted};
 use super::{
     AttackGraph, AttackNode, Evidence, NODE_USERNAME_PREFIX, Piece, SYSTEM_NODES, WorkloadFact,
 };
 use crate::graph::{RoleId, WorkloadId};
-use crate::matching::{group_matches, resource_matches, verb_matches};
 use crate::model::{RoleKind, WorkloadKind};
 use crate::request::{Request, SYSTEM_MASTERS};
 
@@ -184,59 +184,24 @@ impl<'g> AttackGraph<'g> {
             .collect();
     }
 
-    /// Names that rules of any role give for `verb` on a resource: the
-    /// names a request must carry to use a `resourceNames` rule.
-    fn rule_names(
-        &self,
-        verb: &str,
-        group: &str,
-        resource: &str,
-        subresource: &str,
-    ) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        for role in self.graph.roles() {
-            for rule in &role.rules {
-                if verb_matches(rule, verb)
-                    && group_matches(rule, group)
-                    && resource_matches(rule, resource, subresource)
-                {
-                    out.extend(rule.resource_names.iter().cloned());
-                }
-            }
-        }
-        out
-    }
-
-    /// Names that some rule of any role lists in `resourceNames` for a
-    /// resource (with one of the subresources), whatever its verbs.
-    fn listed_names(&self, group: &str, resource: &str, subresources: &[&str]) -> HashSet<&'g str> {
-        let mut out = HashSet::new();
-        for role in self.graph.roles() {
-            for rule in &role.rules {
-                if !rule.resource_names.is_empty()
-                    && group_matches(rule, group)
-                    && subresources
-                        .iter()
-                        .any(|sub| resource_matches(rule, resource, sub))
-                {
-                    out.extend(rule.resource_names.iter().map(String::as_str));
-                }
-            }
-        }
-        out
-    }
-
     /// The requests any of which lets one create a pod with a chosen
     /// service account in `ns`: create pods; create any pod controller; or
     /// update/patch one (any name, or an existing one's name) to change its
     /// template.
     ///
-    /// An existing controller's name is asked only where some rule lists it:
+    /// An existing controller's name is asked only where some role's rule
+    /// for updating or patching it lists it (`listed`: those keys per
+    /// controller of [`POD_CONTROLLERS`]):
     /// a name no rule lists is allowed exactly when the nameless request
     /// before it is (a rule without `resourceNames` allows every name).
-    fn pod_slot(&self, ns: &str, lookup: &Lookup<'_>, listed: &[HashSet<&str>]) -> Vec<Request> {
+    fn pod_slot(
+        &self,
+        ns: &str,
+        lookup: &Lookup<'_>,
+        listed: &[[Rc<KeyEntries<'_>>; 2]],
+    ) -> Vec<Request> {
         let mut out = vec![Request::resource("create", "", "pods").in_namespace(ns)];
-        for (&(group, resource, kind), listed) in POD_CONTROLLERS.iter().zip(listed) {
+        for (&(group, resource, kind), keys) in POD_CONTROLLERS.iter().zip(listed) {
             out.push(Request::resource("create", group, resource).in_namespace(ns));
             let mut names = vec![""];
             names.extend(
@@ -246,7 +211,7 @@ impl<'g> AttackGraph<'g> {
                     .into_iter()
                     .flatten()
                     .copied()
-                    .filter(|name| listed.contains(name)),
+                    .filter(|name| keys.iter().any(|k| k.any_role_lists(name))),
             );
             for verb in ["update", "patch"] {
                 for name in &names {
@@ -261,7 +226,7 @@ impl<'g> AttackGraph<'g> {
         out
     }
 
-    pub(crate) fn build_catalogue(&mut self, lookup: &Lookup<'_>) {
+    pub(crate) fn build_catalogue(&mut self, lookup: &Lookup<'_>, index: &mut BindingIndex<'g>) {
         let g = self.graph;
         let all_workloads: Vec<u32> = (0..g.workloads().len())
             .filter_map(|i| {
@@ -316,9 +281,11 @@ impl<'g> AttackGraph<'g> {
         }
 
         // Per namespace: W01, W02/W03, W13, C04 (and C01/C02 when assuming legacy tokens).
-        let listed: Vec<HashSet<&str>> = POD_CONTROLLERS
+        let listed: Vec<[Rc<KeyEntries<'g>>; 2]> = POD_CONTROLLERS
             .iter()
-            .map(|&(group, resource, _)| self.listed_names(group, resource, &[""]))
+            .map(|&(group, resource, _)| {
+                ["update", "patch"].map(|verb| index.key(verb, group, resource, ""))
+            })
             .collect();
         for ns in &namespaces {
             let sas = lookup.sa_nodes.get(ns).cloned().unwrap_or_default();
@@ -468,8 +435,19 @@ impl<'g> AttackGraph<'g> {
         // namespace and technique targets every such workload (its evidence
         // is the target's, with the pod's name put back). A controller's pods
         // have generated names: only rules without resourceNames reach them.
-        let pod_names = self.listed_names("", "pods", &["", "exec", "ephemeralcontainers"]);
-        let names_matter = |pod: &str| pod_names.contains(pod) || pod_names.contains("");
+        let pod_keys = [
+            ("create", "exec"),
+            ("update", ""),
+            ("patch", ""),
+            ("update", "ephemeralcontainers"),
+            ("patch", "ephemeralcontainers"),
+        ]
+        .map(|(verb, sub)| index.key(verb, "", "pods", sub));
+        let names_matter = |pod: &str| {
+            pod_keys
+                .iter()
+                .any(|k| k.any_role_lists(pod) || k.any_role_lists(""))
+        };
         let mut nameless: HashMap<&str, usize> = HashMap::new();
         // Per namespace, in order: its nameless slots and their workloads.
         let mut shared: Vec<(PodSlots, Vec<u32>)> = Vec::new();
@@ -630,7 +608,7 @@ impl<'g> AttackGraph<'g> {
         // Impersonating a group needs a user too (groups without a user are
         // a 400): any user or service account one may impersonate.
         let mut any_user = vec![impersonate("users", "", "")];
-        let mut user_names = self.rule_names("impersonate", "", "users", "");
+        let mut user_names = index.key("impersonate", "", "users", "").listed_names();
         let mut sa_targets = Vec::new();
         for (i, n) in self.nodes.iter().enumerate() {
             match n {
@@ -743,14 +721,16 @@ impl<'g> AttackGraph<'g> {
         // with one of its names.
         let mut approval = vec![csr("update", "approval", "")];
         approval.extend(
-            self.rule_names(
-                "update",
-                "certificates.k8s.io",
-                "certificatesigningrequests",
-                "approval",
-            )
-            .iter()
-            .map(|n| csr("update", "approval", n)),
+            index
+                .key(
+                    "update",
+                    "certificates.k8s.io",
+                    "certificatesigningrequests",
+                    "approval",
+                )
+                .listed_names()
+                .iter()
+                .map(|n| csr("update", "approval", n)),
         );
         let mut fetch = vec![
             csr("get", "", ""),
@@ -758,14 +738,16 @@ impl<'g> AttackGraph<'g> {
             csr("watch", "", ""),
         ];
         fetch.extend(
-            self.rule_names(
-                "get",
-                "certificates.k8s.io",
-                "certificatesigningrequests",
-                "",
-            )
-            .iter()
-            .map(|n| csr("get", "", n)),
+            index
+                .key(
+                    "get",
+                    "certificates.k8s.io",
+                    "certificatesigningrequests",
+                    "",
+                )
+                .listed_names()
+                .iter()
+                .map(|n| csr("get", "", n)),
         );
         self.add_cap(
             Technique::E07,

@@ -8,6 +8,7 @@
 //! [`RbacGraph::allowing_bindings`] (tested below); it only picks the
 //! principals that [`RbacGraph::authorize`] is then asked about.
 
+use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
@@ -52,6 +53,9 @@ pub(crate) struct KeyEntries<'g> {
     /// The names the rules of each namespace's RoleBindings list (only
     /// namespaces where some rule lists one).
     names_by_namespace: HashMap<&'g str, HashSet<&'g str>>,
+    /// The names the matching rules of every role list, bound or not: a
+    /// role bound on the way holds its rules too.
+    any_names: HashSet<&'g str>,
 }
 
 /// See the module documentation.
@@ -106,6 +110,7 @@ impl<'g> BindingIndex<'g> {
                 .flat_map(|r| rules.iter().filter_map(|&i| r.rules.get(i as usize)))
                 .flat_map(|rule| rule.resource_names.iter().map(String::as_str))
                 .collect();
+            out.any_names.extend(listed.iter().copied());
             let rules: Rc<[u32]> = rules.into();
             let cluster = g.index.cluster_bindings_of(role);
             for &id in cluster {
@@ -145,6 +150,17 @@ impl<'g> BindingIndex<'g> {
             Rc::clone(&out),
         );
         out
+    }
+
+    /// The entries of a key.
+    pub(crate) fn key(
+        &mut self,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        subresource: &str,
+    ) -> Rc<KeyEntries<'g>> {
+        self.entries(KeyRef(verb, group, resource, subresource))
     }
 
     /// The entries of a resource request's key; `None` for a non-resource
@@ -225,6 +241,19 @@ impl<'g> KeyEntries<'g> {
                     .names_by_namespace
                     .get(namespace)
                     .is_some_and(|names| names.contains(name)))
+    }
+
+    /// Whether a rule of some role, bound or not, lists the name in
+    /// `resourceNames`. When neither the name nor the empty name is listed,
+    /// the request decides as the same request without a name for every
+    /// holder of any role's rules, with the same reasons.
+    pub(crate) fn any_role_lists(&self, name: &str) -> bool {
+        self.any_names.contains(name)
+    }
+
+    /// The names that rules of any role list, sorted.
+    pub(crate) fn listed_names(&self) -> BTreeSet<String> {
+        self.any_names.iter().map(|n| n.to_string()).collect()
     }
 
     /// Whether some cluster-wide rule lists the name, or the empty name, in
