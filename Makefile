@@ -68,6 +68,8 @@ perf:
 	target/release/rbacgraph --timings -f target/perf/xl.json who-can create pods --subresource exec -n team-0003 > /dev/null
 	target/release/rbacgraph --timings -f target/perf/big.yaml summary > /dev/null
 	target/release/rbacgraph --timings -f target/perf/big.yaml paths --all > /dev/null
+	target/release/rbacgraph --timings -f target/perf/xl.json audit > /dev/null
+	target/release/rbacgraph --timings -f target/perf/xl.json audit -o json > /dev/null
 
 # The WebAssembly package and the browser explorer (bindings/wasm). Installs
 # what it lacks, once: the wasm32 target, wasm-bindgen-cli at exactly the

@@ -267,6 +267,27 @@ fn bench_paths(c: &mut Criterion, cl: &Cluster) {
     group.finish();
 }
 
+/// The audit as the README's first command runs it: checks, the attack
+/// graph, every fix's impact (`audit/<preset>`), and without the paths
+/// (`audit/no_paths/<preset>`).
+fn bench_audit(c: &mut Criterion, cl: &Cluster) {
+    let mut group = c.benchmark_group("audit");
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::from_parameter(cl.name), |b| {
+        b.iter(|| black_box(rbacgraph::query::audit::Audit::builder(&cl.graph).run()))
+    });
+    group.bench_function(BenchmarkId::new("no_paths", cl.name), |b| {
+        b.iter(|| {
+            black_box(
+                rbacgraph::query::audit::Audit::builder(&cl.graph)
+                    .paths(false)
+                    .run(),
+            )
+        })
+    });
+    group.finish();
+}
+
 fn scope(g: &RbacGraph, q: &Request) -> Option<rbacgraph::model::Scope> {
     match q {
         Request::Resource(r) => g.discovery().scope(&r.api_group, &r.resource),
@@ -280,6 +301,7 @@ fn bench(c: &mut Criterion) {
         bench_load(c, &cl, preset);
         bench_queries(c, &cl);
         bench_paths(c, &cl);
+        bench_audit(c, &cl);
     }
 }
 

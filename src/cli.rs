@@ -67,9 +67,10 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Hardening audit: CIS 5.1.1-5.1.13, API exposure, dangling and unused RBAC, default
-    /// service accounts and, with --target-version, upgrade readiness; most severe first
-    /// (exit 0; 1 with --fail-on when a finding is at or above it; 2 error)
+    /// What to fix first: CIS 5.1.1-5.1.13, exec and Service interception, Pod Security,
+    /// API exposure, dangling and unused RBAC, default service accounts and, with
+    /// --target-version, upgrade readiness, as fixes ranked by severity and impact
+    /// (exit 0; 1 with --fail-on when a fix is at or above it; 2 error)
     Audit(AuditArgs),
     /// Is a request allowed? Prints yes or no (exit 0 yes, 1 no, 2 error)
     #[command(name = "can-i")]
@@ -204,17 +205,35 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub ignore: Option<PathBuf>,
 
-    /// Exit 1 when a finding is at or above this severity
+    /// Exit 1 when a fix (platform-managed ones aside) is at or above this severity
     #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
     pub fail_on: Option<String>,
 
-    /// Rank by the permission alone, without building the attack graph (faster)
+    /// Rank by the permission alone, without building the attack graph (faster; no impact)
     #[arg(long)]
     pub no_paths: bool,
 
     /// The most steps an escalation path may have
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_depth: usize,
+
+    /// How many fixes the table shows (JSON, YAML and SARIF always have them all)
+    #[arg(long, value_name = "N", default_value_t = 20, conflicts_with = "all")]
+    pub top: usize,
+
+    /// Show every fix in the table
+    #[arg(long)]
+    pub all: bool,
+
+    /// The unit of the report: `fix` (what to change, ranked) or `control` (every
+    /// finding, control by control, as a CIS auditor ticks them off)
+    #[arg(long, value_name = "UNIT", default_value = "fix", value_parser = ["fix", "control"])]
+    pub by: String,
+
+    /// Show one fix: its patch, the principals it affects and the paths it cuts;
+    /// with -o yaml, the manifests it changes, patched
+    #[arg(long, value_name = "ID")]
+    pub fix: Option<String>,
 
     #[command(flatten)]
     pub model: AttackModelArgs,

@@ -20,7 +20,8 @@ pub fn document<T: Serialize>(format: Format, doc: &T) -> io::Result<()> {
     if format != Format::Yaml {
         return crate::timings::time("render", || {
             let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-            serde_json::to_writer_pretty(&mut out, doc).map_err(io::Error::from)?;
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, Shallow::new());
+            doc.serialize(&mut ser).map_err(io::Error::from)?;
             out.write_all(b"\n")?;
             out.flush()
         });
@@ -29,6 +30,111 @@ pub fn document<T: Serialize>(format: Format, doc: &T) -> io::Result<()> {
     let text = serde_saphyr::to_string(doc).map_err(io::Error::other)?;
     crate::timings::add("render", start.elapsed());
     write_out(&text)
+}
+
+/// JSON indented down to [`Shallow::LIMIT`] levels, each deeper value on
+/// one line: the outline of a document stays readable (one fix, one
+/// principal, one object per line) while a large one stays about as small as
+/// compact JSON.
+struct Shallow {
+    depth: usize,
+    pretty: serde_json::ser::PrettyFormatter<'static>,
+}
+
+impl Shallow {
+    const LIMIT: usize = 4;
+
+    fn new() -> Shallow {
+        Shallow {
+            depth: 0,
+            pretty: serde_json::ser::PrettyFormatter::new(),
+        }
+    }
+
+    /// Whether the current container is written compactly.
+    fn flat(&self) -> bool {
+        self.depth > Self::LIMIT
+    }
+}
+
+impl serde_json::ser::Formatter for Shallow {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        if self.flat() {
+            w.write_all(b"[")
+        } else {
+            self.pretty.begin_array(w)
+        }
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        let flat = self.flat();
+        self.depth -= 1;
+        if flat {
+            w.write_all(b"]")
+        } else {
+            self.pretty.end_array(w)
+        }
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if self.flat() {
+            if first { Ok(()) } else { w.write_all(b",") }
+        } else {
+            self.pretty.begin_array_value(w, first)
+        }
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        if self.flat() {
+            Ok(())
+        } else {
+            self.pretty.end_array_value(w)
+        }
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        if self.flat() {
+            w.write_all(b"{")
+        } else {
+            self.pretty.begin_object(w)
+        }
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        let flat = self.flat();
+        self.depth -= 1;
+        if flat {
+            w.write_all(b"}")
+        } else {
+            self.pretty.end_object(w)
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if self.flat() {
+            if first { Ok(()) } else { w.write_all(b",") }
+        } else {
+            self.pretty.begin_object_key(w, first)
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        if self.flat() {
+            w.write_all(b":")
+        } else {
+            self.pretty.begin_object_value(w)
+        }
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        if self.flat() {
+            Ok(())
+        } else {
+            self.pretty.end_object_value(w)
+        }
+    }
 }
 
 /// Writes text to standard output (ANSI styles stripped when not a

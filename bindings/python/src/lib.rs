@@ -272,13 +272,15 @@ impl NativeGraph {
         to_python(py, &diff)
     }
 
-    /// `rbacgraph audit`: the `AuditReport` body. `ignore` is the text of
-    /// an ignore file (YAML), `target_version` `1.NN`.
+    /// `rbacgraph audit`: the `AuditReport` body (fixes in rank order, the
+    /// evidence they refer to). `ignore` is the text of an ignore file
+    /// (YAML), `target_version` `1.NN`; `findings` adds every finding, control
+    /// by control (`--by control`).
     #[allow(
         clippy::too_many_arguments,
         reason = "one argument per CLI flag, passed straight through"
     )]
-    #[pyo3(signature = (target_version, ignore, paths, max_depth, assume_legacy_tokens, eks))]
+    #[pyo3(signature = (target_version, ignore, paths, max_depth, assume_legacy_tokens, eks, findings))]
     fn audit<'py>(
         &self,
         py: Python<'py>,
@@ -288,6 +290,7 @@ impl NativeGraph {
         max_depth: usize,
         assume_legacy_tokens: bool,
         eks: bool,
+        findings: bool,
     ) -> Answer<'py> {
         let target = target_version
             .as_deref()
@@ -301,6 +304,7 @@ impl NativeGraph {
             let mut audit = Audit::builder(&self.graph)
                 .ignore(ignore)
                 .paths(paths)
+                .findings(findings)
                 .max_depth(max_depth)
                 .path_options(PathOptions {
                     assume_legacy_tokens,

@@ -1,12 +1,13 @@
 // The explorer page: loading, the who-can / can-i / subject / graph views,
-// and URL state. The engine runs in worker.js; this file only asks it
+// the audit (audit.js), and URL state. The engine runs in worker.js; this file only asks it
 // questions and renders answers, as text (see dom.js).
-import { $, $$, badge, byTestId, bytes, describe, fill, h, ms, ruleText, sourceText, subjectId, subjectUser } from "./dom.js";
+import { $, $$, badge, byTestId, bytes, cliLine, describe, fill, h, ms, ruleText, sourceText, subjectId, subjectUser } from "./dom.js";
+import { AuditPanel } from "./audit.js";
 import { Engine } from "./engine.js";
 import { GraphPanel, KINDS } from "./graph.js";
 import { readState, writeState } from "./state.js";
 
-const VIEWS = ["whocan", "cani", "subject", "graph"];
+const VIEWS = ["whocan", "cani", "subject", "graph", "audit"];
 const engine = new Engine(onCrash);
 /** What is loaded: {label, summary, namespaces, resourceTypes, bytes, timing}. */
 let loaded = null;
@@ -27,6 +28,7 @@ function onCrash(message) {
   loaded = null;
   subjectList = null;
   roleCache.clear();
+  auditPanel.reset();
   fill($("#dataset"), "No cluster loaded");
   banner(`The engine stopped on an internal error (${message}). Load the data again.`);
 }
@@ -74,14 +76,6 @@ function setFormValues(form, params) {
 
 function cliTarget(q) {
   return q.name ? `${q.resource}/${q.name}` : q.resource;
-}
-
-function quoteArg(a) {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;
-}
-
-function cliLine(args) {
-  return h("p", { className: "cli" }, h("span", { className: "muted" }, "CLI: "), h("code", {}, ["rbacgraph", ...args].map(quoteArg).join(" ")));
 }
 
 async function roleRules(ref) {
@@ -205,6 +199,7 @@ function onLoaded() {
   for (const id of ["#whocan-result", "#cani-result"]) fill($(id));
   fill($("#subject-detail"), h("p", { className: "muted" }, "Pick a subject to see what it can do in each namespace, and what it can escalate to."));
   fill($("#graph-note"));
+  auditPanel.reset();
   ensureSubjects().then(() => {
     fill($("#users"), (subjectList ?? []).filter((s) => s.kind !== "Group").slice(0, 2000).map((s) => h("option", { value: subjectUser(s) })));
   });
@@ -664,8 +659,14 @@ function matrixTable(m, onlyAllowed) {
 
 let techniqueTitles = null;
 
-async function findPaths(identity, box) {
+/** Technique id → title, asked of the engine once. */
+async function techniqueMap() {
   techniqueTitles ??= new Map((await engine.call("techniques")).map((t) => [t.id, t.title]));
+  return techniqueTitles;
+}
+
+async function findPaths(identity, box) {
+  await techniqueMap();
   fill(box, h("p", { className: "muted" }, h("span", { className: "spinner" }), " Searching escalation paths…"));
   let r;
   try {
@@ -731,7 +732,20 @@ fill(
   h("h3", {}, "Legend"),
   h("ul", { className: "legend-list" }, KINDS.map((k) => h("li", {}, h("span", { className: `swatch kind-${k.kind}` }), k.kind))),
   h("p", { className: "muted small" }, "Arrows: subject → binding → role → rule; dashed: aggregated into; dotted: workload runs as. Click a node for details, double-click to centre on it."),
+  h("p", { className: "muted small" }, "An audit fix's escalation path: the path's nodes have a halo, its steps are red arrows labelled with the technique, and what the fix changes has a dashed red border."),
 );
+
+const auditPanel = new AuditPanel({
+  engine,
+  form: $("#audit-form"),
+  out: $("#audit-result"),
+  needData,
+  showError,
+  clearInvalid,
+  writeState,
+  onDrawPath: drawPath,
+  techniqueTitles: techniqueMap,
+});
 
 function drawAround(id) {
   graphForm.elements.namedItem("around").value = id;
@@ -750,11 +764,7 @@ async function runGraph() {
   const r = await engine.call("graphView", q);
   if (!r.ok) return showError(note, r.error, graphForm);
   const view = r.value;
-  graphPanel ??= new GraphPanel($("#graph-canvas"), {
-    onSelect: (n) => showNode(n),
-    onOpen: (id) => drawAround(id),
-  });
-  await graphPanel.show(view);
+  await ensureGraphPanel().show(view);
   const center = view.nodes.find((n) => n.id === view.center);
   if (center) showNode(center);
   fill(
@@ -763,6 +773,24 @@ async function runGraph() {
     view.omitted ? h("strong", {}, ` ${view.omitted} more neighbours not drawn`) : "",
     view.omitted ? ": raise Max nodes, or double-click a node to centre on it." : "",
   );
+}
+
+function ensureGraphPanel() {
+  graphPanel ??= new GraphPanel($("#graph-canvas"), {
+    onSelect: (n) => showNode(n),
+    onOpen: (id) => drawAround(id),
+  });
+  return graphPanel;
+}
+
+/** An escalation path of the audit, drawn and lit (see audit.js pathView). */
+async function drawPath(view, fix, note) {
+  showView("graph");
+  fill($("#graph-note"), h("span", { className: "spinner" }), " Drawing the path…");
+  await ensureGraphPanel().show(view, { highlight: fix.id });
+  const center = view.nodes.find((n) => n.id === view.center);
+  if (center) showNode(center);
+  fill($("#graph-note"), note);
 }
 
 function showNode(n) {
@@ -784,13 +812,14 @@ function showNode(n) {
       n.label ? [h("dt", {}, n.kind === "Rule" ? "Rule" : "Note"), h("dd", {}, h("code", {}, n.label))] : null,
       n.user ? [h("dt", {}, "User name"), h("dd", {}, n.user)] : null,
       n.source ? [h("dt", {}, "Source"), h("dd", {}, sourceText(n.source))] : null,
-      h("dt", {}, "Neighbours"),
-      h("dd", {}, String(n.degree)),
+      n.degree !== undefined ? [h("dt", {}, "Neighbours"), h("dd", {}, String(n.degree))] : null,
+      n.onPath ? [h("dt", {}, "Path"), h("dd", {}, "on the escalation path")] : null,
+      n.changed ? [h("dt", {}, "Fix"), h("dd", {}, "changed by the fix")] : null,
     ),
     h(
       "div",
       { className: "actions" },
-      h("button", { type: "button", className: "button", on: { click: () => drawAround(n.id) } }, "Centre here"),
+      n.drawable !== false ? h("button", { type: "button", className: "button", on: { click: () => drawAround(n.id) } }, "Centre here") : null,
       subject
         ? h(
             "button",
@@ -831,6 +860,9 @@ function applyState(run) {
     graphForm.elements.namedItem("rules").checked = params.rules === "1";
     graphForm.elements.namedItem("workloads").checked = params.workloads !== "0";
     if (run && loaded && params.around) runGraph();
+  } else if (view === "audit") {
+    auditPanel.setParams(params);
+    if (run && loaded && params.run === "1") auditPanel.run();
   } else if (view === "subject" && run && loaded && params.kind && params.name) {
     ensureSubjects().then(() => selectSubject({ kind: params.kind, name: params.name, namespace: params.namespace }, params.in ?? ""));
   }

@@ -95,3 +95,13 @@ export function subjectUser(s) {
 export function subjectId(s) {
   return s.namespace ? `${s.kind}:${s.namespace}/${s.name}` : `${s.kind}:${s.name}`;
 }
+
+/** One shell word: as it is when safe, else single-quoted. */
+export function quoteArg(a) {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`;
+}
+
+/** The CLI command that gives the same answer. */
+export function cliLine(args) {
+  return h("p", { className: "cli" }, h("span", { className: "muted" }, "CLI: "), h("code", {}, ["rbacgraph", ...args].map(quoteArg).join(" ")));
+}

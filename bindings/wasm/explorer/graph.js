@@ -1,4 +1,5 @@
-// The graph view: draws a neighbourhood (from the engine's graphView) with
+// The graph view: draws a neighbourhood (from the engine's graphView), or an
+// escalation path with the grants it uses (from the audit), with
 // cytoscape.js and the dagre layered layout. Labels are drawn on a canvas,
 // so manifest names are never parsed as markup.
 import cytoscape from "./vendor/cytoscape.esm.min.js";
@@ -17,6 +18,8 @@ export const KINDS = [
   { kind: "ClusterRole", color: "#c2410c", shape: "hexagon" },
   { kind: "Rule", color: "#64748b", shape: "rectangle" },
   { kind: "Workload", color: "#047857", shape: "barrel" },
+  { kind: "Node", color: "#1f2937", shape: "diamond" },
+  { kind: "ClusterAdmin", color: "#b91c1c", shape: "star" },
 ];
 const WORKLOADS = new Set(["Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"]);
 
@@ -89,6 +92,29 @@ const STYLE = [
   { selector: 'edge[kind = "aggregatedInto"]', style: { "line-style": "dashed", "line-color": "#c2410c", "target-arrow-color": "#c2410c" } },
   { selector: 'edge[kind = "runsAs"]', style: { "line-style": "dotted", "line-color": "#047857", "target-arrow-color": "#047857" } },
   { selector: 'edge[kind = "rule"]', style: { width: 1, "line-color": "#cbd5e1", "target-arrow-shape": "none" } },
+  { selector: 'edge[kind = "memberOf"]', style: { "line-style": "dashed", "line-color": "#7c3aed", "target-arrow-color": "#7c3aed" } },
+  { selector: 'edge[kind = "evidence"]', style: { "line-style": "dotted", "line-color": "#94a3b8", "target-arrow-shape": "none" } },
+  // An escalation path: its nodes get a halo, its steps are thick and labelled
+  // with the technique; what the fix changes has a dashed red border.
+  { selector: "node[?onPath]", style: { "underlay-color": "#f59e0b", "underlay-padding": 7, "underlay-opacity": 0.55, "underlay-shape": "ellipse", "font-weight": "bold" } },
+  { selector: "node[?changed]", style: { "border-width": 4, "border-style": "dashed", "border-color": "#dc2626" } },
+  {
+    selector: "edge[?onPath]",
+    style: {
+      width: 3.5,
+      "line-color": "#dc2626",
+      "target-arrow-color": "#dc2626",
+      "arrow-scale": 1.1,
+      label: "data(label)",
+      "font-size": 10,
+      "font-weight": "bold",
+      color: "#b91c1c",
+      "text-background-color": "#ffffff",
+      "text-background-opacity": 0.9,
+      "text-background-padding": 2,
+      "text-rotation": "autorotate",
+    },
+  },
 ];
 
 export class GraphPanel {
@@ -99,8 +125,13 @@ export class GraphPanel {
     this.cy = null;
   }
 
-  /** Draws a GraphView; resolves once the layout has run. */
-  show(view) {
+  /**
+   * Draws a GraphView; resolves once the layout has run. Nodes may carry
+   * `onPath` and `changed`, edges `onPath` and a `label` (an escalation
+   * path, see audit.js); `highlight` names what is drawn, for the page and
+   * its tests (`data-path` on the canvas).
+   */
+  show(view, { highlight } = {}) {
     this.cy?.destroy();
     const elements = [
       ...view.nodes.map((n) => {
@@ -115,11 +146,16 @@ export class GraphPanel {
             shape: s.shape,
             missing: n.label === "missing",
             center: n.id === view.center,
+            onPath: Boolean(n.onPath),
+            changed: Boolean(n.changed),
             node: n,
           },
         };
       }),
-      ...view.edges.map((e, i) => ({ group: "edges", data: { id: `e${i}`, source: e.from, target: e.to, kind: e.kind } })),
+      ...view.edges.map((e, i) => ({
+        group: "edges",
+        data: { id: `e${i}`, source: e.from, target: e.to, kind: e.kind, label: e.label ?? "", onPath: Boolean(e.onPath) },
+      })),
     ];
     this.cy = cytoscape({
       container: this.container,
@@ -130,7 +166,9 @@ export class GraphPanel {
       boxSelectionEnabled: false,
     });
     this.cy.on("tap", "node", (ev) => this.onSelect?.(ev.target.data("node")));
-    this.cy.on("dbltap", "node", (ev) => this.onOpen?.(ev.target.id()));
+    this.cy.on("dbltap", "node", (ev) => {
+      if (ev.target.data("node").drawable !== false) this.onOpen?.(ev.target.id());
+    });
     return new Promise((resolve) => {
       const layout = this.cy.layout({
         name: "dagre",
@@ -147,6 +185,15 @@ export class GraphPanel {
         this.container.dataset.nodes = String(view.nodes.length);
         this.container.dataset.edges = String(view.edges.length);
         this.container.dataset.center = view.center;
+        // What is highlighted, read back from the drawing itself.
+        const lit = this.cy.nodes("[?onPath]").map((n) => n.id()).sort();
+        if (highlight) {
+          this.container.dataset.path = highlight;
+          this.container.dataset.highlighted = JSON.stringify(lit);
+          this.container.dataset.changed = JSON.stringify(this.cy.nodes("[?changed]").map((n) => n.id()).sort());
+        } else {
+          for (const k of ["path", "highlighted", "changed"]) delete this.container.dataset[k];
+        }
         resolve();
       });
       layout.run();

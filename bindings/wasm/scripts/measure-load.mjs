@@ -1,6 +1,6 @@
 // Measures the explorer on a big dump in headless Chromium: time from
-// picking the file to the load summary, then a who-can, the subject list
-// and a graph view. Not part of `make test` (it needs a big input):
+// picking the file to the load summary, then a who-can, the subject list,
+// a graph view and the audit (first page of fixes, one fix opened). Not part of `make test` (it needs a big input):
 //   target/release/rbacgraph generate --preset xl -o json > /tmp/xl.json
 //   node scripts/measure-load.mjs /tmp/xl.json
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -64,6 +64,17 @@ try {
     await page.locator("#graph-canvas[data-nodes]").waitFor();
   });
   console.log(`  ${await page.locator("#graph-note").textContent()}`);
+  await timed("audit (click → summary and first page of fixes)", async () => {
+    await page.getByRole("tab", { name: "Audit" }).click();
+    await page.getByTestId("audit-run").click();
+    await page.locator("#audit-result[data-run], #audit-result .error-box").first().waitFor({ timeout: 1800000 });
+  });
+  const { auditMs, renderMs } = await page.locator("#audit-result").evaluate((el) => el.dataset);
+  console.log(`  ${await page.locator(".fix-count").first().textContent()}; engine ${auditMs} ms, page render ${renderMs} ms`);
+  await timed("open the first fix", async () => {
+    await page.getByTestId("fix-row").first().click();
+    await page.getByTestId("fix-detail").first().waitFor();
+  });
   const memory = await page.evaluate(() => performance.memory?.usedJSHeapSize);
   if (memory) console.log(`page JS heap: ${(memory / 1e6).toFixed(0)} MB (the worker's wasm memory is separate)`);
 } finally {

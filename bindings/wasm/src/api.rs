@@ -330,9 +330,13 @@ pub struct AuditInput {
     /// Model EKS's `aws-auth` ConfigMap.
     #[serde(default)]
     pub eks: bool,
+    /// List every finding, control by control (`--by control`).
+    #[serde(default)]
+    pub findings: bool,
 }
 
-/// `audit`, as `rbacgraph audit -o json`.
+/// `audit`, as `rbacgraph audit -o json` (with `findings`, as `rbacgraph
+/// audit --by control -o json`).
 pub fn audit(graph: &RbacGraph, q: &AuditInput) -> Result<Document<AuditReport>, ApiError> {
     let target = q
         .target_version
@@ -353,7 +357,8 @@ pub fn audit(graph: &RbacGraph, q: &AuditInput) -> Result<Document<AuditReport>,
         .path_options(PathOptions {
             assume_legacy_tokens: q.assume_legacy_tokens,
             eks: q.eks,
-        });
+        })
+        .findings(q.findings);
     if let Some(v) = target {
         audit = audit.target_version(v);
     }
@@ -633,6 +638,52 @@ subjects:
         assert!(
             matches!(role(&g, &missing), Err(ApiError::Invalid { field, .. }) if field == "name")
         );
+    }
+
+    #[test]
+    fn audit_lists_findings_only_when_asked() {
+        let files = [ManifestFile {
+            name: "everyone.yaml".into(),
+            text: format!(
+                "{DEMO}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: everyone-reads-secrets}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: secret-reader}}
+subjects: [{{kind: Group, name: 'system:authenticated'}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: secret-reader}}
+rules: [{{apiGroups: [''], resources: [secrets], verbs: [get, list]}}]
+"
+            ),
+        }];
+        let Ok(g) = load(&files, &LoadOptions::default()) else {
+            unreachable!("the manifests load");
+        };
+        let fixes_only = audit(&g, &AuditInput::default()).map(|d| d.body);
+        let by_control = audit(
+            &g,
+            &AuditInput {
+                findings: true,
+                paths: Some(false),
+                ..AuditInput::default()
+            },
+        )
+        .map(|d| d.body);
+        let (Ok(fixes_only), Ok(by_control)) = (fixes_only, by_control) else {
+            unreachable!("the demo audits");
+        };
+        assert!(fixes_only.findings.is_empty());
+        assert_eq!(by_control.findings.len(), by_control.summary.findings);
+        assert!(by_control.summary.findings > 0);
+        // Every finding names fixes of this report (or none, for info-only controls).
+        for f in &by_control.findings {
+            for id in &f.fixes {
+                assert!(by_control.fix(id).is_some(), "{id}");
+            }
+        }
     }
 
     #[test]

@@ -93,6 +93,8 @@ export interface AuditQuery {
   maxDepth?: number;
   assumeLegacyTokens?: boolean;
   eks?: boolean;
+  /** List every finding, control by control (`--by control`). */
+  findings?: boolean;
 }
 
 export interface AccessMatrixQuery {
@@ -330,39 +332,180 @@ export interface EscalationPathsDocument extends DocumentHeader<"EscalationPaths
 
 export type AuditSeverity = "info" | "low" | "medium" | "high" | "critical";
 
-export interface Finding {
-  /** The control's stable id, e.g. `CIS-5.1.2`. */
+/** What kind of change a fix makes. */
+export type FixKind =
+  | "deleteBinding"
+  | "removeSubjects"
+  | "editRole"
+  | "deleteRole"
+  | "stopTokenMount"
+  | "ownServiceAccounts"
+  | "labelNamespace"
+  | "deleteSecret"
+  | "updateApiVersion";
+
+/** Principals a fix affects: the count, and every one, sorted. */
+export interface Principals {
+  count: number;
+  items: SubjectRef[];
+}
+
+/** What applying a fix does to the escalation paths (absent without paths). */
+export interface FixImpact {
+  /** How many principals lose every path to cluster-admin. */
+  clusterAdmin: number;
+  /** How many principals lose every path to a node. */
+  nodes: number;
+  clusterAdminPrincipals: SubjectRef[];
+  nodesPrincipals: SubjectRef[];
+}
+
+/** One RFC 6902 operation (`kubectl patch --type=json`). */
+export interface JsonPatchOp {
+  op: string;
+  /** A JSON Pointer into the manifest. */
+  path: string;
+  value?: unknown;
+}
+
+/** The change to one object. */
+export type ObjectPatch = { object: ObjectRef } & (
+  | { action: "delete" }
+  | { action: "create"; manifest: unknown }
+  | { action: "patch"; jsonPatch: JsonPatchOp[] }
+);
+
+/** Why a fix holds: indexes into the report's `evidence`. */
+export interface FixEvidence {
+  /** Into `evidence.rules`. */
+  rules: number[];
+  /** Into `evidence.objects`. */
+  objects: number[];
+  facts: string[];
+  /** Into `evidence.paths`: a path whose first step the fix removes. */
+  path?: number;
+}
+
+export interface PlatformMatch {
+  /** `EKS`, `GKE`, `AKS`, `OpenShift`, `k3s/RKE2`, or several joined with "or". */
+  platform: string;
+  reason: string;
+}
+
+/** One change to one place, and everything it resolves. */
+export interface Fix {
+  /** `FIX-` and a hash of the change: the same on the same input. */
   id: string;
-  title: string;
+  /** 1 = first, in its section. */
+  rank: number;
   severity: AuditSeverity;
-  message: string;
-  subjects: SubjectRef[];
-  /** With their sources (file and line). */
-  objects: ObjectRef[];
-  /** Who-can grants, rules, objects and facts (tagged by `type`). */
-  evidence: Array<{ type: "grants" | "rule" | "object" | "fact"; [key: string]: unknown }>;
-  remediation: string;
   severityReason: string;
-  pathToClusterAdmin?: AttackPath;
+  kind: FixKind;
+  title: string;
+  description: string;
+  /** The objects to change, with their sources (file and line). */
+  objects: ObjectRef[];
+  /** Control ids, e.g. `CIS-5.1.2`. */
+  controls: string[];
+  principals: Principals;
+  /** Namespaces it touches. */
+  namespaces: number;
+  clusterWide: boolean;
+  impact?: FixImpact;
+  patch: ObjectPatch[];
+  /** What a person must finish by hand. */
+  manual?: string;
+  evidence: FixEvidence;
+  /** For platform-managed fixes. */
+  platform?: PlatformMatch;
+}
+
+/** One control about one subject or object (`findings: true`). */
+export interface Finding {
+  control: string;
+  severity: AuditSeverity;
+  subject?: SubjectRef;
+  object?: ObjectRef;
+  message: string;
+  /** Ids of the fixes that resolve it. */
+  fixes: string[];
 }
 
 export interface SuppressedFinding extends Finding {
+  /** The ignore rule's reason. */
   reason: string;
+  /** The rule's index in the ignore file. */
   ruleIndex: number;
+}
+
+export interface RuleEvidence {
+  /** Into `evidence.objects`. */
+  role: number;
+  /** The rule's index in the role as written. */
+  ruleIndex: number;
+  rule: PolicyRule;
+  /** The requests of the controls it grants, e.g. `create pods`. */
+  requests: string[];
+}
+
+export interface PathEvidence {
+  source: NodeRef;
+  target: "cluster-admin" | "nodes";
+  /** Into `evidence.steps`. */
+  steps: number[];
+}
+
+/** Evidence stored once, referred to by index. */
+export interface EvidenceStore {
+  objects: ObjectRef[];
+  rules: RuleEvidence[];
+  paths: PathEvidence[];
+  steps: AttackStep[];
+}
+
+export interface AuditSummary {
+  /** The four principal counts are absent without paths. */
+  principalsReachingClusterAdmin?: number;
+  /** Of those, bound to cluster-admin (or an equal role) directly. */
+  principalsBoundToClusterAdmin?: number;
+  principalsReachingNodes?: number;
+  /** The API server's own identities and platform-managed ones. */
+  defaultOrPlatformPrincipals?: number;
+  fixes: number;
+  bySeverity: Record<AuditSeverity, number>;
+  platformManagedFixes: number;
+  findings: number;
+  suppressed: number;
+  controls: number;
+}
+
+export interface ControlSummary {
+  id: string;
+  title: string;
+  findings: number;
+  severity?: AuditSeverity;
+  fixes: number;
 }
 
 export interface AuditReportDocument extends DocumentHeader<"AuditReport"> {
   targetVersion?: string;
   reachability: "attackGraph" | "permissionOnly";
-  summary: {
-    findings: number;
-    bySeverity: Record<AuditSeverity, number>;
-    suppressed: number;
-    controls: number;
-  };
-  /** Most severe first. */
-  findings: Finding[];
+  summary: AuditSummary;
+  /** In rank order: what to change first. */
+  fixes: Fix[];
+  /** Fixes of objects a managed platform installs, in rank order. */
+  platformManaged: Fix[];
+  controls: ControlSummary[];
+  /** Only with `findings: true`. */
+  findings?: Finding[];
   suppressed: SuppressedFinding[];
+  /**
+   * Principals that reach cluster-admin or a node but are the cluster's own
+   * (the API server's and the platform's identities): no fix is asked of
+   * them. Empty without paths.
+   */
+  defaultOrPlatform: SubjectRef[];
+  evidence: EvidenceStore;
   notes: string[];
 }
 

@@ -4,7 +4,7 @@
 //! Node and edge kinds are our own vocabulary; petgraph stays an
 //! implementation detail behind the id types.
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::path::Path;
 
 use petgraph::Direction;
@@ -12,14 +12,14 @@ use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
+use crate::aggregation::Aggregation;
 use crate::discovery::Discovery;
 use crate::error::{Diagnostic, Error, Severity};
 use crate::index::QueryIndex;
 use crate::load::{LoadSummary, Loader};
-use crate::matching::selector_matches;
 use crate::model::{
-    Binding, BindingKind, CustomResource, NamedObject, Object, PolicyRule, Role, RoleKind,
-    SecretMeta, ServiceAccount, Subject, SubjectKind, Workload,
+    Binding, BindingKind, CustomResource, NamedObject, Object, Role, RoleKind, SecretMeta,
+    ServiceAccount, Subject, SubjectKind, Workload,
 };
 use crate::request::{Identity, service_account_username};
 
@@ -301,6 +301,8 @@ pub struct RbacGraph {
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) summary: LoadSummary,
     pub(crate) index: QueryIndex,
+    /// How aggregated ClusterRoles select their rules.
+    pub(crate) aggregation: Aggregation,
 }
 
 impl RbacGraph {
@@ -349,6 +351,7 @@ impl RbacGraph {
             diagnostics,
             summary,
             index: QueryIndex::default(),
+            aggregation: Aggregation::default(),
         };
         let mut crds: Vec<CustomResource> = Vec::new();
         for object in objects {
@@ -394,133 +397,29 @@ impl RbacGraph {
     }
 
     /// Computes every aggregated ClusterRole's rules as the aggregation
-    /// controller would once settled: for each selector in order, the
-    /// matching ClusterRoles sorted by name (itself skipped), their rules
-    /// appended unless already present. Aggregated roles start empty (their
-    /// manifest rules are replaced), and chains are followed to the least
-    /// fixed point.
+    /// controller would once settled (see [`Aggregation::settle`]):
+    /// aggregated roles start empty (their manifest rules are replaced), and
+    /// chains are followed to the least fixed point.
     ///
     /// See: `pkg/controller/clusterroleaggregation/clusterroleaggregation_controller.go
     /// :: syncClusterRole` (rbac-semantics.md §5).
     fn aggregate(&mut self) {
-        let mut cluster_roles: Vec<usize> = self
-            .roles
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.kind == RoleKind::ClusterRole)
-            .map(|(i, _)| i)
-            .collect();
-        let name = |i: usize| self.roles.get(i).map(|r| r.name.as_str());
-        cluster_roles.sort_by(|&a, &b| name(a).cmp(&name(b)));
-        let aggregated: Vec<usize> = cluster_roles
-            .iter()
-            .copied()
-            .filter(|&i| self.roles.get(i).is_some_and(|r| r.aggregation.is_some()))
-            .collect();
-        if aggregated.is_empty() {
-            return;
-        }
-        // Which roles each aggregated role selects, in controller order.
-        let selected: Vec<Vec<usize>> = aggregated
-            .iter()
-            .map(|&a| {
-                let mut picks = Vec::new();
-                let Some(role) = self.roles.get(a) else {
-                    return picks;
-                };
-                for selector in role.aggregation.iter().flatten() {
-                    for &c in &cluster_roles {
-                        if let Some(candidate) = self.roles.get(c)
-                            && candidate.name != role.name
-                            && selector_matches(selector, &candidate.labels)
-                        {
-                            picks.push(c);
-                        }
-                    }
-                }
-                picks
-            })
-            .collect();
-        for (&a, picks) in aggregated.iter().zip(&selected) {
-            let Some(&into) = self.role_nodes.get(a) else {
-                continue;
-            };
-            let mut seen = HashSet::new();
-            for &c in picks {
-                if seen.insert(c)
-                    && let Some(&from) = self.role_nodes.get(c)
-                {
-                    self.graph.add_edge(from, into, GraphEdge::AggregatedInto);
-                }
+        let aggregation = Aggregation::new(&self.roles);
+        for (a, c) in aggregation.picks() {
+            if let (Some(&into), Some(&from)) = (self.role_nodes.get(a), self.role_nodes.get(c)) {
+                self.graph.add_edge(from, into, GraphEdge::AggregatedInto);
             }
         }
-        let mut current: Vec<Vec<PolicyRule>> =
-            self.roles.iter().map(|r| r.rules.clone()).collect();
-        for &a in &aggregated {
-            if let Some(rules) = current.get_mut(a) {
-                rules.clear();
+        let roles = &self.roles;
+        let own = |i: usize| roles.get(i).map_or(&[][..], |r| r.rules.as_slice());
+        let none = |_: usize| &[][..];
+        let settled = aggregation.settle(&own, &none, None);
+        for (a, rules) in settled {
+            if let Some(role) = self.roles.get_mut(a) {
+                role.rules = rules;
             }
         }
-        // Settle aggregated roles in dependency order (strongly connected
-        // components, dependencies first), so each role is computed once from
-        // final inputs; only a selection cycle needs repeated passes.
-        let position: HashMap<usize, usize> = aggregated
-            .iter()
-            .enumerate()
-            .map(|(i, &a)| (a, i))
-            .collect();
-        let mut deps = petgraph::graph::DiGraph::<usize, ()>::new();
-        let dep_nodes: Vec<_> = (0..aggregated.len()).map(|i| deps.add_node(i)).collect();
-        for (i, picks) in selected.iter().enumerate() {
-            for c in picks {
-                if let Some(&j) = position.get(c)
-                    && let (Some(&from), Some(&to)) = (dep_nodes.get(i), dep_nodes.get(j))
-                {
-                    deps.update_edge(from, to, ());
-                }
-            }
-        }
-        // Tarjan's algorithm lists components in post-order: dependencies first.
-        for component in petgraph::algo::tarjan_scc(&deps) {
-            let mut members: Vec<usize> = component.iter().map(|&n| deps[n]).collect();
-            members.sort_unstable();
-            // Within a selection cycle, every pass can only add rules (the
-            // inputs only grow), so the sets settle after at most one pass
-            // per member plus one that changes nothing; rule order follows
-            // the last pass.
-            let passes = if members.len() == 1 {
-                1
-            } else {
-                members.len() + 1
-            };
-            for _ in 0..passes {
-                let mut grew = false;
-                for &i in &members {
-                    let (Some(picks), Some(&a)) = (selected.get(i), aggregated.get(i)) else {
-                        continue;
-                    };
-                    let mut seen: HashSet<&PolicyRule> = HashSet::new();
-                    let mut rules = Vec::new();
-                    for rule in picks.iter().filter_map(|&c| current.get(c)).flatten() {
-                        if seen.insert(rule) {
-                            rules.push(rule.clone());
-                        }
-                    }
-                    if let Some(slot) = current.get_mut(a) {
-                        grew |= rules.len() != slot.len();
-                        *slot = rules;
-                    }
-                }
-                if !grew {
-                    break;
-                }
-            }
-        }
-        for &a in &aggregated {
-            if let (Some(role), Some(rules)) = (self.roles.get_mut(a), current.get_mut(a)) {
-                role.rules = std::mem::take(rules);
-            }
-        }
+        self.aggregation = aggregation;
     }
 
     fn subject_node(&mut self, key: SubjectKey) -> NodeIndex {

@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod aggregation;
 pub mod auditlog;
 pub mod discovery;
 pub mod error;
@@ -16,6 +17,7 @@ mod index;
 pub mod load;
 pub mod matching;
 pub mod model;
+mod parallel;
 pub mod query;
 pub mod render;
 pub mod request;

@@ -25,7 +25,20 @@ from typing import Any
 from . import _tables
 from ._graph import Graph, load
 from ._rbacgraph import __version__
-from .audit import AuditReport, Finding, SuppressedFinding
+from .audit import (
+    AuditReport,
+    AuditSummary,
+    ControlSummary,
+    EvidenceStore,
+    Finding,
+    Fix,
+    FixEvidence,
+    FixImpact,
+    ObjectPatch,
+    PlatformMatch,
+    RuleEvidence,
+    SuppressedFinding,
+)
 from .diff import (
     Cause,
     ChangedObject,
@@ -67,15 +80,21 @@ __all__ = [
     "AttackPath",
     "AttackStep",
     "AuditReport",
+    "AuditSummary",
     "Cause",
     "ChangedObject",
+    "ControlSummary",
     "Decision",
     "Diagnostic",
     "DiffSummary",
     "EffectiveRule",
     "EscalationDiff",
     "Evidence",
+    "EvidenceStore",
     "Finding",
+    "Fix",
+    "FixEvidence",
+    "FixImpact",
     "Grant",
     "GrantUsage",
     "Graph",
@@ -84,10 +103,12 @@ __all__ = [
     "LoadSummary",
     "NearMiss",
     "NodeRef",
+    "ObjectPatch",
     "ObjectRef",
     "ObservedRequest",
     "Paths",
     "PermissionDiff",
+    "PlatformMatch",
     "PolicyRule",
     "PrincipalDiff",
     "PrincipalUsage",
@@ -96,6 +117,7 @@ __all__ = [
     "Reason",
     "RemovableGrant",
     "RuleChange",
+    "RuleEvidence",
     "Rules",
     "ShorterPath",
     "Source",
@@ -129,7 +151,10 @@ def to_pandas(results: Any) -> Any:
     - :class:`PermissionDiff` / :class:`PrincipalDiff`: principal, change,
       scope and rule;
     - :class:`UsageReport` / :class:`PrincipalUsage`: principal and granted
-      rule, with its uses in the audit log.
+      rule, with its uses in the audit log;
+    - :class:`AuditReport` / :class:`Fix`: fix, in rank order (with its
+      impact on the escalation paths); a list of :class:`Finding`,
+      :class:`ControlSummary` or :class:`SuppressedFinding`: one each.
 
     Example:
         >>> import rbacgraph

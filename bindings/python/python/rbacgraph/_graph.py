@@ -463,25 +463,32 @@ class Graph:
         ignore: Optional[PathLike] = None,
         fail_on: Optional[str] = None,
         *,
+        findings: bool = False,
         paths: bool = True,
         max_depth: int = 8,
         assume_legacy_tokens: bool = False,
         eks: bool = False,
     ) -> AuditReport:
-        """The hardening audit: ``rbacgraph audit``. CIS 5.1.1–5.1.13, API
-        exposure, dangling and unused RBAC, default service accounts, dead
-        rules and, with ``target_version``, upgrade readiness; findings most
-        severe first, each raised one level when a subject reaches
-        cluster-admin (with the path).
+        """What to fix first: ``rbacgraph audit``. Runs CIS 5.1.1–5.1.13 and
+        the other controls (code execution in pods, Service interception,
+        Pod Security of namespaces, API exposure, dangling and unused RBAC,
+        default service accounts, dead rules and, with ``target_version``,
+        upgrade readiness) and turns what they find into ranked fixes: one
+        change to one place each, with its patch, the principals it affects,
+        its impact on the escalation paths and its evidence.
 
         Args:
             target_version: run the upgrade checks against ``1.NN``.
             ignore: an ignore file (YAML: ``ignore: [{id, subject, object,
                 reason}]``); suppressed findings go to ``report.suppressed``.
             fail_on: ``info`` … ``critical``: ``report.failed`` says whether
-                a finding is at or above it (the CLI's ``--fail-on``).
-            paths: rank by reachability of cluster-admin (``False``: by the
-                permission alone, faster).
+                a fix (platform-managed ones aside) is at or above it (the
+                CLI's ``--fail-on``).
+            findings: also list every finding, control by control, in
+                ``report.findings`` (``--by control``).
+            paths: compute the escalation paths: impact, exposure and
+                severities raised by the paths a fix cuts (``False``: by
+                the permission alone, faster; ``impact`` is ``None``).
             max_depth, assume_legacy_tokens, eks: as in :meth:`paths`.
 
         Raises:
@@ -491,8 +498,10 @@ class Graph:
         Example:
             >>> import rbacgraph
             >>> report = rbacgraph.load("examples/clusters/demo").audit(fail_on="high")
-            >>> report.failed, report[0].id, report.summary["bySeverity"]["high"]
-            (True, 'CIS-5.1.1', 15)
+            >>> report.failed, report.summary.fixes, report.summary.principals_reaching_cluster_admin
+            (True, 23, 5)
+            >>> [str(s.to) for s in report[0].path.steps]
+            ['cluster-admin']
         """
         if fail_on is not None:
             severity_rank(fail_on)
@@ -501,7 +510,7 @@ class Graph:
             with open(os.fspath(ignore), encoding="utf-8") as f:
                 text = f.read()
         dto = self._native.audit(
-            target_version, text, paths, max_depth, assume_legacy_tokens, eks
+            target_version, text, paths, max_depth, assume_legacy_tokens, eks, findings
         )
         return AuditReport.from_dict(dto, _titles(), fail_on)
 

@@ -80,6 +80,7 @@ class NativeGraph:
         max_depth: int,
         assume_legacy_tokens: bool,
         eks: bool,
+        findings: bool,
     ) -> _Dto: ...
     def usage(
         self,

@@ -4,14 +4,15 @@
 // no request outside its origin and never execute manifest content.
 // Every wait is on a condition (locators, waitForFunction); no sleeps.
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { chromium } from "playwright-core";
 
-import { cliJson, loadFixture, manifestFiles, pkgDir, root, value } from "../node/support.mjs";
+import { cli, cliJson, cliPath, loadFixture, manifestFiles, pkgDir, root, value } from "../node/support.mjs";
 import { serve } from "./server.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -311,6 +312,154 @@ describe("the explorer", () => {
     await page.close();
   });
 
+  test("the audit tab shows the CLI's summary and fixes in rank order; a fix opens to its principals and draws its path", async () => {
+    const page = await openPage();
+    await loadDemo(page);
+    const doc = cliJson(DEMO, ["audit"]);
+    await page.getByRole("tab", { name: "Audit" }).click();
+    await page.getByTestId("audit-run").click();
+    await page.locator("#audit-result[data-run]").waitFor();
+
+    const summary = page.getByTestId("audit-summary");
+    const s = doc.summary;
+    assert.equal(await summary.getByTestId("summary-cluster-admin").locator(".stat-value").textContent(), String(s.principalsReachingClusterAdmin));
+    assert.equal(await summary.getByTestId("summary-nodes").locator(".stat-value").textContent(), String(s.principalsReachingNodes));
+    assert.equal(await summary.getByTestId("summary-fixes").locator(".stat-value").textContent(), String(s.fixes));
+    for (const [severity, n] of Object.entries(s.bySeverity)) {
+      assert.equal((await summary.locator(`li[data-severity=${severity}]`).textContent()).trim(), `${severity} ${n}`);
+    }
+    const summaryText = await summary.textContent();
+    assert.ok(summaryText.includes(`${s.principalsBoundToClusterAdmin} is bound to it on purpose`), summaryText);
+    for (const note of doc.notes) assert.ok(summaryText.includes(note), note);
+
+    // One row per fix, in the CLI's rank order, each with its impact on paths to cluster-admin.
+    const rows = page.getByTestId("fix-row");
+    assert.deepEqual(await rows.evaluateAll((rs) => rs.map((r) => r.dataset.id)), doc.fixes.map((f) => f.id));
+    assert.deepEqual(await rows.locator(".fix-title .title").allTextContents(), doc.fixes.map((f) => f.title));
+    assert.equal(await rows.first().getByTestId("fix-impact").textContent(), String(doc.fixes[0].impact.clusterAdmin));
+    assert.deepEqual(await page.getByTestId("fix-impact").allTextContents(), doc.fixes.map((f) => String(f.impact.clusterAdmin)));
+
+    // The first fix opens to its objects (file:line), every principal and who loses cluster-admin.
+    const first = doc.fixes[0];
+    await rows.first().click();
+    const detail = page.locator(`[data-testid=fix-detail][data-id="${first.id}"]`);
+    await detail.waitFor();
+    const detailText = await detail.textContent();
+    for (const o of first.objects) assert.ok(detailText.includes(`${o.source.file}:${o.source.line}`), o.name);
+    const named = (list) => list.map((p) => (p.namespace ? `${p.kind}${p.namespace}/${p.name}` : `${p.kind}${p.name}`).replace(/\s+/g, ""));
+    const shownNames = async (testid) => (await detail.getByTestId(testid).locator("li").allTextContents()).map((t) => t.replace(/\s+/g, ""));
+    assert.deepEqual(await shownNames("fix-principals"), named(first.principals.items));
+    assert.deepEqual(await shownNames("fix-impact-admin"), named(first.impact.clusterAdminPrincipals));
+    await page.screenshot({ path: join(outDir, "explorer-audit.png"), fullPage: true });
+
+    // The fix with the longest path draws it in the graph view, its nodes lit
+    // and the objects the fix changes marked.
+    const withPath = doc.fixes.filter((f) => f.evidence.path !== undefined);
+    const steps = (f) => doc.evidence.paths[f.evidence.path].steps.length;
+    const fix = withPath.reduce((a, b) => (steps(b) > steps(a) ? b : a));
+    assert.ok(steps(fix) > 1);
+    const path = doc.evidence.paths[fix.evidence.path];
+    const nodeId = (n) => (n.kind === "ClusterAdmin" ? "ClusterAdmin:cluster-admin" : n.namespace ? `${n.kind}:${n.namespace}/${n.name}` : `${n.kind}:${n.name}`);
+    const onPath = [...new Set([path.source, ...path.steps.map((i) => doc.evidence.steps[i].to)].map(nodeId))].sort();
+    const row = rows.nth(fix.rank - 1);
+    await row.click();
+    const fixDetail = page.locator(`[data-testid=fix-detail][data-id="${fix.id}"]`);
+    await fixDetail.locator(".path-steps > li").nth(steps(fix) - 1).waitFor();
+    await fixDetail.getByTestId("fix-draw-path").click();
+    const canvas = page.locator(`#graph-canvas[data-path="${fix.id}"]`);
+    await canvas.waitFor();
+    assert.ok(await page.locator("#view-graph").isVisible());
+    assert.deepEqual(JSON.parse(await canvas.getAttribute("data-highlighted")), onPath);
+    const changed = JSON.parse(await canvas.getAttribute("data-changed"));
+    assert.ok(changed.length > 0 && changed.every((id) => fix.objects.some((o) => nodeId(o) === id)), JSON.stringify(changed));
+    assert.ok((await page.locator("#graph-note").textContent()).includes(fix.id));
+    await page.screenshot({ path: join(outDir, "explorer-audit-path.png"), fullPage: true });
+
+    // Without paths, with upgrade checks and suppressions: no impact, the
+    // summary says why, and the suppressed finding shows its reason.
+    const ignore = "tests/fixtures/audit/ignore.yaml";
+    const flat = cliJson(DEMO, ["audit", "--no-paths", "--target-version", "1.25", "--ignore", ignore]);
+    await page.getByRole("tab", { name: "Audit" }).click();
+    await page.locator("#audit-form [name=paths]").setChecked(false);
+    await page.locator("#audit-form [name=targetVersion]").fill("1.25");
+    await page.locator("#audit-ignore-details summary").click();
+    await page.locator("#audit-ignore").fill(readFileSync(join(root, ignore), "utf8"));
+    await page.getByTestId("audit-run").click();
+    await page.locator("#audit-result[data-run='2']").waitFor();
+    assert.deepEqual(await rows.evaluateAll((rs) => rs.map((r) => r.dataset.id)), flat.fixes.map((f) => f.id));
+    assert.ok((await page.getByTestId("fix-impact").allTextContents()).every((t) => t === "–"));
+    const flatSummary = await page.getByTestId("audit-summary").textContent();
+    for (const note of flat.notes) assert.ok(flatSummary.includes(note), note);
+    assert.ok(flatSummary.includes(`${flat.suppressed.length} finding suppressed`), flatSummary);
+    await page.locator(".suppressed summary").click();
+    await page.locator(".suppressed .finding").getByText(flat.suppressed[0].reason, { exact: false }).waitFor();
+    await page.close();
+  });
+
+  test("a big audit renders a page of fixes at a time; findings per control open to their fixes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rbacgraph-small-"));
+    const file = join(dir, "small.json");
+    const generated = cli(["generate", "--preset", "small", "--seed", "7", "-o", "json"]);
+    assert.equal(generated.status, 0, generated.stderr);
+    writeFileSync(file, generated.stdout);
+    try {
+      // Run where the file is: sources (and so fix ids) name it `small.json`, as the file picker does.
+      const run = spawnSync(cliPath, ["-f", "small.json", "-o", "json", "audit", "--by", "control"], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 });
+      assert.equal(run.status, 0, run.stderr);
+      const doc = JSON.parse(run.stdout);
+      assert.ok(doc.fixes.length > 250, `${doc.fixes.length} fixes`);
+      const page = await openPage();
+      await page.getByTestId("load-files").setInputFiles(file);
+      await page.getByTestId("load-summary").getByText(/\d+ objects/).waitFor();
+      await page.getByRole("tab", { name: "Audit" }).click();
+      await page.locator("#audit-form [name=findings]").setChecked(true);
+      const started = Date.now();
+      await page.getByTestId("audit-run").click();
+      await page.locator("#audit-result[data-run]").waitFor({ timeout: 120000 });
+      const took = Date.now() - started;
+      const { auditMs, renderMs } = await page.locator("#audit-result").evaluate((el) => el.dataset);
+      console.log(`# audit of ${doc.fixes.length} fixes: ${took} ms from click to rows (engine ${auditMs} ms, page render ${renderMs} ms)`);
+
+      const ids = () => page.getByTestId("fix-row").evaluateAll((rs) => rs.map((r) => r.dataset.id));
+      assert.deepEqual(await ids(), doc.fixes.slice(0, 100).map((f) => f.id));
+      await page.getByTestId("fix-more").click();
+      await page.getByTestId("fix-row").nth(199).waitFor();
+      assert.deepEqual(await ids(), doc.fixes.slice(0, 200).map((f) => f.id));
+      assert.deepEqual(
+        await page.getByTestId("fix-impact").allTextContents(),
+        doc.fixes.slice(0, 200).map((f) => String(f.impact.clusterAdmin)),
+      );
+      assert.deepEqual(
+        await page.getByTestId("platform-fix-row").evaluateAll((rs) => rs.map((r) => r.dataset.id)),
+        doc.platformManaged.slice(0, 100).map((f) => f.id),
+      );
+
+      // The severity filter narrows both lists, still in rank order.
+      await page.locator(".fix-tools select").selectOption("info");
+      const info = doc.fixes.filter((f) => f.severity === "info");
+      await page.locator(".fix-count").first().getByText(`of ${info.length} matching`).waitFor();
+      assert.deepEqual(await ids(), info.slice(0, 100).map((f) => f.id));
+
+      // A control's findings list the fixes that resolve them; one click opens that fix.
+      const main = new Set(doc.fixes.map((f) => f.id));
+      const finding = doc.findings.find((f) => f.fixes.length > 0 && main.has(f.fixes[0]));
+      const ofControl = doc.findings.filter((f) => f.control === finding.control);
+      const at = ofControl.indexOf(finding);
+      assert.ok(at < 100);
+      await page.locator(`.controls-table tr[data-control="${finding.control}"]`).click();
+      const items = page.locator(`.controls-table tr[data-control="${finding.control}"] + tr .finding`);
+      await items.first().waitFor();
+      assert.equal(await items.count(), Math.min(100, ofControl.length));
+      assert.ok((await items.nth(at).textContent()).includes(finding.message));
+      await items.nth(at).getByRole("button", { name: finding.fixes[0] }).click();
+      await page.locator(`[data-testid=fix-detail][data-id="${finding.fixes[0]}"]`).waitFor();
+      assert.deepEqual(await ids(), [finding.fixes[0]]);
+      await page.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("manifest names are shown as text: markup in them never executes", async () => {
     const page = await openPage();
     await page.evaluate(() => {
@@ -339,6 +488,18 @@ describe("the explorer", () => {
       `metadata: {name: dangling, namespace: ${y(img)}}`,
       `roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${y(script)}}`,
       "subjects: [{kind: ServiceAccount, name: x}]",
+      "---",
+      // A Role that lets a user run pods: an escalation path (to a node) named by markup.
+      "apiVersion: rbac.authorization.k8s.io/v1",
+      "kind: Role",
+      `metadata: {name: ${y(img)}, namespace: ${y(script)}}`,
+      "rules: [{apiGroups: [''], resources: [pods], verbs: [create]}]",
+      "---",
+      "apiVersion: rbac.authorization.k8s.io/v1",
+      "kind: RoleBinding",
+      `metadata: {name: ${y(img)}, namespace: ${y(script)}}`,
+      `roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${y(img)}}`,
+      `subjects: [{kind: User, name: ${y(script)}}]`,
       "---",
       `kind: ${y(img)}`,
     ].join("\n");
@@ -372,6 +533,29 @@ describe("the explorer", () => {
     await page.locator("#graph-around").fill(`ClusterRole:${img}`);
     await page.locator("#graph-run").click();
     await page.locator("#graph-node code").getByText(script).waitFor();
+
+    // The audit: fix titles, objects, patches, principals, findings and the
+    // drawn escalation path all carry the names, as text.
+    await page.getByRole("tab", { name: "Audit" }).click();
+    await page.locator("#audit-form [name=findings]").setChecked(true);
+    await page.getByTestId("audit-run").click();
+    await page.locator("#audit-result[data-run]").waitFor();
+    const fixRows = page.getByTestId("fix-row");
+    const fixes = await fixRows.count();
+    assert.ok(fixes >= 3, `${fixes} fixes`);
+    assert.ok((await fixRows.locator(".fix-title .title").allTextContents()).some((t) => t.includes(script)));
+    for (let i = 0; i < fixes; i++) {
+      await fixRows.nth(i).click();
+      await page.getByTestId("fix-detail").nth(i).waitFor();
+    }
+    assert.ok((await page.getByTestId("fix-principals").allTextContents()).some((t) => t.includes(img)));
+    await page.locator(".controls-table tr.row").first().click();
+    await page.locator(".controls-table .finding").first().waitFor();
+    await page.getByTestId("fix-draw-path").first().click();
+    const drawn = page.locator("#graph-canvas[data-path]");
+    await drawn.waitFor();
+    assert.ok(JSON.parse(await drawn.getAttribute("data-highlighted")).includes(`User:${script}`));
+    await page.locator("#graph-note").getByText(script, { exact: false }).waitFor();
 
     assert.deepEqual(await page.evaluate(() => window.__pwned), []);
     assert.equal(await page.locator("img:not([src='favicon.svg'])").count(), 0);

@@ -7,6 +7,7 @@ import {
   techniques,
   version,
   type AccessDecisionDocument,
+  type Fix,
   type GraphView,
   type RbacError,
   type Result,
@@ -62,14 +63,28 @@ for (const p of paths.paths) {
   }
 }
 
-const audit = unwrap(graph.audit({ targetVersion: "1.30", paths: false }));
-for (const f of audit.findings) {
+const audit = unwrap(graph.audit({ targetVersion: "1.30", paths: true, findings: true }));
+for (const f of audit.fixes) {
   const level: "info" | "low" | "medium" | "high" | "critical" = f.severity;
-  console.log(f.id, level, f.objects.map((o) => o.source?.line), f.pathToClusterAdmin?.steps.length);
+  const lost: number | undefined = f.impact?.clusterAdmin;
+  console.log(f.id, f.rank, level, f.kind, lost, f.principals.count, f.objects.map((o) => o.source?.line));
+  for (const p of f.patch) {
+    if (p.action === "patch") console.log(p.object.name, p.jsonPatch.map((op) => `${op.op} ${op.path}`));
+    else if (p.action === "create") console.log(p.manifest);
+  }
+  const rules = f.evidence.rules.map((i) => audit.evidence.rules[i]).map((r) => r && audit.evidence.objects[r.role]?.name);
+  const path = f.evidence.path === undefined ? undefined : audit.evidence.paths[f.evidence.path];
+  const steps = path?.steps.map((i) => audit.evidence.steps[i]?.technique);
+  console.log(rules, path?.target, steps);
 }
-console.log(audit.summary.bySeverity.critical, audit.suppressed.map((s) => s.reason));
+for (const finding of audit.findings ?? []) console.log(finding.control, finding.subject?.name, finding.object?.source?.file, finding.fixes);
+console.log(audit.summary.bySeverity.critical, audit.summary.principalsReachingClusterAdmin ?? "no paths", audit.platformManaged.length);
+console.log(audit.suppressed.map((s) => `${s.control} ${s.reason}`), audit.controls.map((c) => c.severity ?? "none"));
 // @ts-expect-error: targetVersion is a string such as "1.30"
 graph.audit({ targetVersion: 1.3 });
+// @ts-expect-error: a fix's kind is a closed set
+const kind: Fix["kind"] = "deleteEverything";
+console.log(kind);
 
 const summary = graph.summary();
 const counts: number = Object.values(summary.load.loaded).reduce((a, b) => a + b, 0) + graph.stats().edges;

@@ -309,58 +309,36 @@ impl Loader {
         items: &[T],
         work: impl Fn(&mut Loader, usize, &[T]) + Sync,
     ) {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        if threads < 2 || items.len() < PARALLEL_MIN_ITEMS {
-            work(self, 0, items);
-            return;
-        }
-        let chunk = items.len().div_ceil(threads);
-        let partials: Vec<Loader> = std::thread::scope(|scope| {
-            let shares: Vec<_> = items
-                .chunks(chunk)
-                .enumerate()
-                .map(|(n, part)| {
-                    let mut child = self.child();
-                    let work = &work;
-                    let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
-                        work(&mut child, n * chunk, part);
-                        child
-                    });
-                    (n, part, spawned)
-                })
-                .collect();
-            shares
-                .into_iter()
-                .map(|(n, part, spawned)| match spawned.map(|h| h.join()) {
-                    Ok(Ok(child)) => child,
-                    // No thread to be had: do this share here instead.
-                    Err(_) => {
-                        let mut child = self.child();
-                        work(&mut child, n * chunk, part);
-                        child
-                    }
-                    // A worker panicked (a bug): say so rather than lose its share silently.
-                    Ok(Err(_)) => {
-                        let mut child = self.child();
-                        child.summary.failed += part.len();
-                        child.report(Diagnostic {
-                            severity: Severity::Error,
-                            source: Source::inline("loader"),
-                            object: None,
-                            field: None,
-                            message: format!(
-                                "internal error while decoding {} items starting at {}; please report it",
-                                part.len(),
-                                n * chunk
-                            ),
-                        });
-                        child
-                    }
-                })
-                .collect()
-        });
+        let partials: Vec<Loader> = crate::parallel::shares(
+            items,
+            PARALLEL_MIN_ITEMS,
+            || self.child(),
+            |mut child, offset, part| {
+                work(&mut child, offset, part);
+                child
+            },
+        )
+        .into_iter()
+        .map(|share| {
+            share.unwrap_or_else(|lost| {
+                // A worker panicked (a bug): say so rather than lose its share silently.
+                let mut child = self.child();
+                child.summary.failed += lost.len();
+                child.report(Diagnostic {
+                    severity: Severity::Error,
+                    source: Source::inline("loader"),
+                    object: None,
+                    field: None,
+                    message: format!(
+                        "internal error while decoding {} items starting at {}; please report it",
+                        lost.len(),
+                        lost.start
+                    ),
+                });
+                child
+            })
+        })
+        .collect();
         self.objects
             .reserve(partials.iter().map(|p| p.objects.len()).sum());
         for partial in partials {
@@ -1023,6 +1001,78 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The manifest of one document, or one item of a list, of a file's text,
+/// numbered as the loader numbers them ([`Source::document`],
+/// [`Source::item`]): what tools that rewrite loaded objects start from
+/// (`rbacgraph audit --fix ID -o yaml`).
+///
+/// # Errors
+/// The document or item does not exist, or does not parse.
+///
+/// ```
+/// use rbacgraph::load::manifest_at;
+/// let text = "kind: A\n---\nkind: List\nitems: [{kind: B}, {kind: C}]\n";
+/// assert_eq!(manifest_at(text, 0, None).unwrap()["kind"], "A");
+/// assert_eq!(manifest_at(text, 1, Some(1)).unwrap()["kind"], "C");
+/// assert!(manifest_at(text, 2, None).is_err());
+/// ```
+pub fn manifest_at(
+    text: &str,
+    document: usize,
+    item: Option<usize>,
+) -> Result<serde_json::Value, Error> {
+    let missing = |what: &str| Error::Invalid {
+        what: "manifest",
+        value: format!(
+            "document {document}{}",
+            item.map(|i| format!(", item {i}")).unwrap_or_default()
+        ),
+        reason: what.to_string(),
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let trimmed = text.trim_start();
+    let mut value = None;
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+        let first = stream.next();
+        if let Some(Ok(first)) = first {
+            let mut values = vec![first];
+            values.extend(stream.map_while(Result::ok));
+            value = Some(
+                values
+                    .into_iter()
+                    .nth(document)
+                    .ok_or_else(|| missing("no such document"))?,
+            );
+        }
+    }
+    let value = match value {
+        Some(v) => v,
+        None => {
+            let docs = split_yaml(text);
+            let (_, doc) = docs
+                .get(document)
+                .ok_or_else(|| missing("no such document"))?;
+            serde_saphyr::from_str::<serde_json::Value>(doc)
+                .map_err(|e| missing(&format!("invalid YAML: {e}")))?
+        }
+    };
+    match item {
+        None => Ok(value),
+        Some(i) => {
+            let items = match &value {
+                serde_json::Value::Array(items) => Some(items),
+                serde_json::Value::Object(m) => m.get("items").and_then(|x| x.as_array()),
+                _ => None,
+            };
+            items
+                .and_then(|items| items.get(i))
+                .cloned()
+                .ok_or_else(|| missing("no such item"))
+        }
+    }
 }
 
 /// Splits a YAML stream into `(first line, document text)` at `---` and

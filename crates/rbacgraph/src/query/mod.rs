@@ -10,6 +10,7 @@ pub mod paths;
 pub mod rules_for;
 pub mod ruleset;
 pub mod usage;
+pub mod whatif;
 pub mod who_can;
 
 use serde::Serialize;

@@ -41,7 +41,7 @@ pub const CONTROLS: &[Control] = &[
     Control {
         id: "CIS-5.1.4",
         title: "who can create pods or pod controllers",
-        decided: "who-can `create` on pods, deployments, daemonsets, statefulsets, replicasets, jobs, cronjobs and replicationcontrollers over every namespace; high cluster-wide, medium in namespaces (creating a pod runs code as any service account of its namespace)",
+        decided: "who-can `create` on pods, and `create`, `update` or `patch` on deployments, daemonsets, statefulsets, replicasets, jobs, cronjobs and replicationcontrollers (a new template starts new pods), over every namespace; high cluster-wide, medium in namespaces (creating a pod runs code as any service account of its namespace)",
         remediation: "Let people and CI deploy through RoleBindings in the application namespaces only; keep pod creation in kube-system to the control plane.",
     },
     Control {
@@ -97,6 +97,30 @@ pub const CONTROLS: &[Control] = &[
         title: "who can create service-account tokens",
         decided: "who-can `create` on `serviceaccounts/token` over every namespace and the names rules restrict it to; high cluster-wide, medium in namespaces, low when only named service accounts",
         remediation: "Restrict token creation to the service accounts a component must act as (`resourceNames`).",
+    },
+    Control {
+        id: "RBAC-EXEC-IN-PODS",
+        title: "who can run code in running pods",
+        decided: "who-can `create` on `pods/exec` and `pods/attach`, `update` or `patch` on `pods` (container images are mutable) and on `pods/ephemeralcontainers`, over every namespace; high cluster-wide, medium in namespaces, low for named pods (the code runs with the pod's service account token and host access)",
+        remediation: "Keep exec, attach and debug containers to the namespaces a team owns, and out of kube-system; use short-lived debug access instead of standing grants.",
+    },
+    Control {
+        id: "RBAC-SERVICE-INTERCEPT",
+        title: "who can intercept Service traffic",
+        decided: "who-can `update` or `patch` on `services/status` (a LoadBalancer ingress IP) or `create`, `update` or `patch` on `services` (`spec.externalIPs`), over every namespace: CVE-2020-8554 lets such a Service capture traffic for any IP in the cluster; medium cluster-wide, low in namespaces",
+        remediation: "Deny `spec.externalIPs` with an admission policy (the DenyServiceExternalIPs admission plugin) and keep `services/status` to the load-balancer controller.",
+    },
+    Control {
+        id: "RBAC-ESCALATION-PATH",
+        title: "principal with a path to cluster-admin or a node",
+        decided: "every principal with an escalation path (`rbacgraph paths --all`) that no other control's fix touches: the permissions of its first step; severity from the path",
+        remediation: "Remove the permission the first step of the path uses.",
+    },
+    Control {
+        id: "POD-SECURITY-PRIVILEGED",
+        title: "namespace admits privileged pods where pods can be created",
+        decided: "namespaces (kube-system and the other system namespaces aside) whose `pod-security.kubernetes.io/enforce` label is absent or `privileged`, where a binding that is not a default lets someone create pods or pod controllers, and whose loaded workloads would all pass `baseline`; medium (a privileged pod is root on the node it names)",
+        remediation: "Label the namespace `pod-security.kubernetes.io/enforce: baseline` (or `restricted`): privileged containers, host namespaces and hostPath volumes are then rejected.",
     },
     Control {
         id: "RBAC-ANON-EXPOSURE",
@@ -175,23 +199,31 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), CONTROLS.len());
-        let sources = [include_str!("checks.rs"), include_str!("upgrade.rs")];
-        let mut used = 0;
+        let sources = [
+            include_str!("checks.rs"),
+            include_str!("upgrade.rs"),
+            include_str!("grants.rs"),
+            include_str!("fixes.rs"),
+        ];
+        // Every quoted control id in the sources exists, and every control
+        // is used somewhere.
+        let mut used = std::collections::BTreeSet::new();
         for source in sources {
-            for marker in ["control(\"", "id: \"", "(\n                \""] {
-                for (at, _) in source.match_indices(marker) {
-                    let rest = source.get(at + marker.len()..).unwrap_or_default();
-                    let id = rest.split('"').next().unwrap_or_default();
-                    if id.starts_with("CIS-")
-                        || id.starts_with("RBAC-")
-                        || id.starts_with("UPGRADE-")
-                    {
-                        assert!(control(id).is_some(), "unknown control id {id}");
-                        used += 1;
-                    }
+            for literal in source.split('"').skip(1).step_by(2) {
+                let is_id = ["CIS-", "RBAC-", "UPGRADE-", "POD-SECURITY-"]
+                    .iter()
+                    .any(|p| literal.starts_with(p))
+                    && literal.chars().all(|c| {
+                        c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    });
+                if is_id {
+                    assert!(control(literal).is_some(), "unknown control id {literal}");
+                    used.insert(literal);
                 }
             }
         }
-        assert!(used >= CONTROLS.len(), "{used}");
+        for c in CONTROLS {
+            assert!(used.contains(c.id), "control {} is never used", c.id);
+        }
     }
 }

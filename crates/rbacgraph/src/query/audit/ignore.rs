@@ -1,5 +1,6 @@
-//! Suppressions for accepted risks: a YAML list of rules, each a finding id
-//! and optionally a subject and an object glob, with the reason.
+//! Suppressions for accepted risks: a YAML list of rules, each a control id
+//! (or a fix id) and optionally a subject and an object glob, with the
+//! reason.
 //!
 //! ```yaml
 //! ignore:
@@ -9,15 +10,15 @@
 //!   reason: Prometheus reads the scrape credentials it is given
 //! ```
 //!
-//! A rule matches a finding when its id glob matches the finding's id and,
-//! when given, the subject glob matches one of the finding's subjects and
-//! the object glob one of its objects. Globs are globset's (`*`, `?`,
+//! A rule matches a finding when its id glob matches the finding's control
+//! and, when given, the subject glob matches one of the finding's subjects
+//! and the object glob one of its objects (for a who-can finding: the
+//! binding or the role that grants it). Globs are globset's (`*`, `?`,
 //! `[...]`, `{a,b}`); `*` also matches `/`.
 
 use globset::{Glob, GlobMatcher};
 use serde::{Deserialize, Serialize};
 
-use super::Finding;
 use crate::error::Error;
 use crate::query::{ObjectRef, SubjectRef};
 
@@ -130,18 +131,30 @@ impl IgnoreRules {
         self.rules.iter().map(|c| &c.rule)
     }
 
-    /// The first rule that matches a finding, with its index.
-    pub fn matching(&self, finding: &Finding) -> Option<(usize, &IgnoreRule)> {
+    /// The first rule that matches a finding — one of its ids (the
+    /// control), one of its subjects and one of its objects — with its
+    /// index.
+    pub fn matching(
+        &self,
+        ids: &[&str],
+        subjects: &[SubjectRef],
+        objects: &[ObjectRef],
+    ) -> Option<(usize, &IgnoreRule)> {
         self.rules.iter().enumerate().find_map(|(i, c)| {
-            let hit = c.id.is_match(&finding.id)
+            let hit = ids.iter().any(|id| c.id.is_match(id))
                 && c.subject
                     .as_ref()
-                    .is_none_or(|g| finding.subjects.iter().any(|s| subject_matches(g, s)))
+                    .is_none_or(|g| subjects.iter().any(|s| subject_matches(g, s)))
                 && c.object
                     .as_ref()
-                    .is_none_or(|g| finding.objects.iter().any(|o| object_matches(g, o)));
+                    .is_none_or(|g| objects.iter().any(|o| object_matches(g, o)));
             hit.then_some((i, &c.rule))
         })
+    }
+
+    /// Whether there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
     }
 }
 

@@ -1,23 +1,41 @@
-//! `audit`: hardening findings over the whole graph — CIS Kubernetes
-//! Benchmark 5.1.1–5.1.13, the seed checks (API exposure to anonymous and
-//! all authenticated users, dangling roleRefs, unused roles, workloads on
-//! the `default` service account, dead rules) and upgrade readiness — each
-//! with a stable id, a severity, the subjects and objects involved (with
-//! file and line), its evidence and what to do about it.
+//! `audit`: what to fix first. The hardening controls — CIS Kubernetes
+//! Benchmark 5.1.1–5.1.13, code execution in running pods, Service traffic
+//! interception, Pod Security of namespaces where pods can be created, the
+//! seed checks (API exposure to anonymous and all authenticated users,
+//! dangling roleRefs, unused roles, workloads on the `default` service
+//! account, dead rules) and upgrade readiness — find problems; the report's
+//! unit is the **fix**: one change to one place (delete or narrow a
+//! binding, remove subjects from it, narrow a role's rules, stop mounting a
+//! token, label a namespace, …) that resolves every finding it addresses.
 //!
-//! Every "who can X" control asks the exact engine ([`RbacGraph::who_can`]
-//! over every namespace, plus the object names some rule restricts the
-//! request to); no control has a matcher of its own. Severity starts from
-//! the permission (cluster-wide outranks one namespace) and is raised one
-//! level when a subject of the finding reaches cluster-admin in the attack
-//! graph ([`AttackGraph::who_reaches`], built once per audit); the finding
-//! then carries that shortest path. With paths turned off, the report says
-//! that it ranks by the permission alone.
+//! Each [`Fix`] carries the objects to change (file and line), what to do
+//! in words and as a machine-applicable [`ObjectPatch`] list, the controls
+//! it addresses, the principals it affects and, from the escalation paths,
+//! its **impact**: the principals that lose every path to cluster-admin
+//! (and, apart, to the nodes) once it is applied — exactly, from one attack
+//! graph and the what-if engine ([`crate::query::paths::impact`]), without
+//! rebuilding anything per fix.
+//!
+//! Root causes, not symptoms: a role bound in 2,000 namespaces is one fix
+//! at that role; the same Role (name and rules) installed in many
+//! namespaces, or the same RoleBinding, is one fix over all of them. Every
+//! principal that reaches cluster-admin or a node (the API server's own
+//! identities and platform-managed ones aside) is affected by at least one
+//! fix: where no control names the permission its path starts with, a fix
+//! of control `RBAC-ESCALATION-PATH` removes it.
+//!
+//! Severity comes from the fix's own permissions (cluster-wide outranks one
+//! namespace; a grant to every authenticated user or service account ranks
+//! one level higher, for what it is: everyone) and from the paths that use
+//! it: a fix that removes a step of a path to cluster-admin is critical, to
+//! a node at least high. Fixes rank by severity, then impact.
 //!
 //! The API server's own default roles and bindings (the embedded copy of the
-//! bootstrap policy, see [`defaults`]) are recognised and not reported unless
-//! modified. Suppressions ([`IgnoreRules`]) move findings to
-//! [`AuditReport::suppressed`], with their reason; they are never dropped.
+//! bootstrap policy, see [`defaults`]) are recognised and not reported
+//! unless modified; objects a managed platform installs (see [`platform`])
+//! are reported apart, in [`AuditReport::platform_managed`]. Suppressions
+//! ([`IgnoreRules`]) move findings to [`AuditReport::suppressed`], with
+//! their reason; they are never dropped.
 //!
 //! ```
 //! use rbacgraph::RbacGraph;
@@ -35,20 +53,23 @@
 //! subjects: [{kind: Group, name: 'system:authenticated'}]
 //! ").build().unwrap();
 //! let report = Audit::builder(&graph).run();
-//! let secrets = report.findings.iter().find(|f| f.id == "CIS-5.1.2").unwrap();
-//! assert_eq!(secrets.subjects[0].name, "system:authenticated");
-//! assert!(secrets.severity >= Severity::High);
-//! assert!(report.findings.iter().any(|f| f.id == "RBAC-ANON-EXPOSURE"));
+//! let fix = &report.fixes[0];
+//! assert_eq!(fix.objects[0].name, "everyone-reads-secrets");
+//! assert!(fix.controls.iter().any(|c| c == "CIS-5.1.2"));
+//! assert!(fix.controls.iter().any(|c| c == "RBAC-ANON-EXPOSURE"));
+//! assert!(fix.severity >= Severity::Critical);
 //! ```
 
 mod checks;
 pub mod controls;
 pub mod defaults;
+mod fixes;
+mod grants;
 mod ignore;
+pub mod platform;
 pub mod sarif;
 pub mod upgrade;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -56,18 +77,18 @@ use serde::Serialize;
 
 pub use controls::{CONTROLS, Control};
 pub use ignore::{IgnoreRule, IgnoreRules};
+pub use platform::PlatformMatch;
 pub use upgrade::KubeVersion;
 
 use crate::error::Error;
 use crate::graph::RbacGraph;
 use crate::model::PolicyRule;
-use crate::query::paths::{AttackGraph, AttackPath, PathOptions, Target};
-use crate::query::who_can::Grant;
+use crate::query::paths::{AttackStep, NodeRef, PathOptions};
+use crate::query::whatif::ObjectPatch;
 use crate::query::{ObjectRef, SubjectRef};
 use crate::render::{Document, document};
-use crate::request::Request;
 
-/// How urgent a finding is; ordered from `Info` (least) to `Critical`.
+/// How urgent a fix or finding is; ordered from `Info` (least) to `Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -137,97 +158,145 @@ impl FromStr for Severity {
     }
 }
 
-/// Why a finding holds: one piece of evidence.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "evidence is built once per finding and read, not moved in bulk"
-)]
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
-pub enum AuditEvidence {
-    /// The who-can engine's answer for this subject: every binding → role →
-    /// rule that grants the request.
-    #[serde(rename_all = "camelCase")]
-    Grants {
-        /// The request asked (namespace empty: every namespace was asked).
-        request: Request,
-        /// How the subject is granted it.
-        grants: Vec<Grant>,
-    },
-    /// A rule of a role.
-    #[serde(rename_all = "camelCase")]
-    Rule {
-        /// The role.
-        role: ObjectRef,
-        /// The rule's index in the role.
-        rule_index: usize,
-        /// The rule.
-        rule: PolicyRule,
-    },
-    /// An object involved, with what about it matters.
-    #[serde(rename_all = "camelCase")]
-    Object {
-        /// The object.
-        object: ObjectRef,
-        /// A sentence for people.
-        message: String,
-    },
-    /// A fact the finding relies on.
-    #[serde(rename_all = "camelCase")]
-    Fact {
-        /// A sentence for people.
-        message: String,
-    },
+/// What kind of change a fix makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FixKind {
+    /// Delete one or more bindings.
+    DeleteBinding,
+    /// Remove subjects from a binding.
+    RemoveSubjects,
+    /// Rewrite a role's rules (narrower, without wildcards or dead resources).
+    EditRole,
+    /// Delete one or more roles no binding uses.
+    DeleteRole,
+    /// Stop mounting a service account's token.
+    StopTokenMount,
+    /// Give workloads a ServiceAccount of their own.
+    OwnServiceAccounts,
+    /// Label a namespace with a Pod Security level.
+    LabelNamespace,
+    /// Delete a legacy token Secret.
+    DeleteSecret,
+    /// Move objects to a served apiVersion.
+    UpdateApiVersion,
 }
 
-/// One finding.
+/// Principals a fix affects: every one, with the count.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Principals {
+    /// How many.
+    pub count: usize,
+    /// Every one (users, groups, service accounts), sorted.
+    pub items: Vec<SubjectRef>,
+}
+
+impl Principals {
+    pub(crate) fn new(items: Vec<SubjectRef>) -> Principals {
+        Principals {
+            count: items.len(),
+            items,
+        }
+    }
+}
+
+/// What applying a fix does to the escalation paths.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FixImpact {
+    /// How many principals lose every path to cluster-admin.
+    pub cluster_admin: usize,
+    /// How many principals lose every path to a node.
+    pub nodes: usize,
+    /// Those that lose every path to cluster-admin.
+    pub cluster_admin_principals: Vec<SubjectRef>,
+    /// Those that lose every path to a node.
+    pub nodes_principals: Vec<SubjectRef>,
+}
+
+/// Why a fix holds, by reference into [`AuditReport::evidence`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FixEvidence {
+    /// The rules involved (indexes into [`EvidenceStore::rules`]).
+    pub rules: Vec<usize>,
+    /// The other objects involved: bindings of a role, workloads of a
+    /// service account, … (indexes into [`EvidenceStore::objects`]).
+    pub objects: Vec<usize>,
+    /// Facts, in words.
+    pub facts: Vec<String>,
+    /// A path that uses the fix (its first step is one the fix removes), to
+    /// cluster-admin if one does, else to a node (an index into
+    /// [`EvidenceStore::paths`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<usize>,
+}
+
+/// One fix: a change to one place, and everything it resolves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fix {
+    /// Stable id (`FIX-` and a hash of the change): the same on the same input.
+    pub id: String,
+    /// Position in the ranking (1 = first), in its section.
+    pub rank: usize,
+    /// The highest severity of what it addresses and of the paths it cuts.
+    pub severity: Severity,
+    /// How the severity was decided.
+    pub severity_reason: String,
+    /// The kind of change.
+    pub kind: FixKind,
+    /// What to change, in a line.
+    pub title: String,
+    /// Why, and what else to know.
+    pub description: String,
+    /// The objects to change, with their sources.
+    pub objects: Vec<ObjectRef>,
+    /// The controls it addresses (CIS ids and the seed checks).
+    pub controls: Vec<String>,
+    /// The principals whose permissions or credentials it changes.
+    pub principals: Principals,
+    /// How many namespaces it touches (the scopes of the grants it
+    /// removes, or of the objects it changes).
+    pub namespaces: usize,
+    /// Whether it removes something granted in every namespace.
+    pub cluster_wide: bool,
+    /// What it does to the escalation paths (absent without paths).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<FixImpact>,
+    /// The change, object by object: delete, create, or RFC 6902 JSON
+    /// Patch operations (`kubectl patch --type=json`).
+    pub patch: Vec<ObjectPatch>,
+    /// What a person must finish by hand, when the patch cannot do it all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manual: Option<String>,
+    /// Why.
+    pub evidence: FixEvidence,
+    /// The platform that manages the objects, for platform-managed fixes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<PlatformMatch>,
+}
+
+/// A finding: one control about one subject or object (the view a CIS
+/// auditor ticks off), with the fixes that resolve it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
-    /// The control's stable id (`CIS-5.1.2`, `RBAC-ANON-EXPOSURE`, …).
-    pub id: String,
-    /// The control's title.
-    pub title: String,
-    /// How urgent it is.
+    /// The control's id.
+    pub control: String,
+    /// Its severity from the permission or object alone.
     pub severity: Severity,
-    /// What was found, in one sentence.
-    pub message: String,
-    /// The users, groups and service accounts involved.
-    pub subjects: Vec<SubjectRef>,
-    /// The objects involved, with their sources (file and line).
-    pub objects: Vec<ObjectRef>,
-    /// Why: who-can answers, rules, objects, facts.
-    pub evidence: Vec<AuditEvidence>,
-    /// What to do about it.
-    pub remediation: String,
-    /// How the severity was decided.
-    pub severity_reason: String,
-    /// When a subject reaches cluster-admin: its shortest escalation path.
+    /// The subject, for "who can" findings.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub path_to_cluster_admin: Option<AttackPath>,
-}
-
-impl Finding {
-    /// A finding of a control with the control's title and remediation.
-    pub(crate) fn new(control: &Control, severity: Severity, message: String) -> Finding {
-        Finding {
-            id: control.id.to_string(),
-            title: control.title.to_string(),
-            severity,
-            message,
-            subjects: Vec::new(),
-            objects: Vec::new(),
-            evidence: Vec::new(),
-            remediation: control.remediation.to_string(),
-            severity_reason: String::new(),
-            path_to_cluster_admin: None,
-        }
-    }
-
-    /// The objects that have a source (file and line), for locations.
-    pub fn located_objects(&self) -> impl Iterator<Item = &ObjectRef> {
-        self.objects.iter().filter(|o| o.source.is_some())
-    }
+    pub subject: Option<SubjectRef>,
+    /// The object, for findings about an object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectRef>,
+    /// What was found, in a sentence.
+    pub message: String,
+    /// The fixes that resolve it (ids).
+    pub fixes: Vec<String>,
 }
 
 /// A suppressed finding and the rule that suppressed it.
@@ -243,7 +312,47 @@ pub struct Suppressed {
     pub rule_index: usize,
 }
 
-/// Findings counted by severity.
+/// A rule, as evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleEvidence {
+    /// The role (an index into [`EvidenceStore::objects`]).
+    pub role: usize,
+    /// The rule's index in the role's rules as written.
+    pub rule_index: usize,
+    /// The rule.
+    pub rule: PolicyRule,
+    /// The requests of the controls it grants (`create pods`, …).
+    pub requests: Vec<String>,
+}
+
+/// An escalation path, its steps by reference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PathEvidence {
+    /// Where it starts.
+    pub source: NodeRef,
+    /// `cluster-admin` or `nodes`.
+    pub target: String,
+    /// The steps (indexes into [`EvidenceStore::steps`]).
+    pub steps: Vec<usize>,
+}
+
+/// Evidence kept once and referred to by index.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvidenceStore {
+    /// Objects (with sources).
+    pub objects: Vec<ObjectRef>,
+    /// Rules.
+    pub rules: Vec<RuleEvidence>,
+    /// Paths.
+    pub paths: Vec<PathEvidence>,
+    /// Path steps, each with its own evidence.
+    pub steps: Vec<AttackStep>,
+}
+
+/// Counts by severity.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SeverityCounts {
     /// Critical.
@@ -259,7 +368,7 @@ pub struct SeverityCounts {
 }
 
 impl SeverityCounts {
-    fn add(&mut self, s: Severity) {
+    pub(crate) fn add(&mut self, s: Severity) {
         let slot = match s {
             Severity::Critical => &mut self.critical,
             Severity::High => &mut self.high,
@@ -270,7 +379,7 @@ impl SeverityCounts {
         *slot += 1;
     }
 
-    /// How many findings have this severity.
+    /// How many have this severity.
     pub fn get(&self, s: Severity) -> usize {
         match s {
             Severity::Critical => self.critical,
@@ -282,14 +391,32 @@ impl SeverityCounts {
     }
 }
 
-/// Totals of a report.
+/// The first screen: how exposed the cluster is, and how much there is to fix.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditSummary {
-    /// Reported findings (not suppressed).
-    pub findings: usize,
-    /// Reported findings by severity.
+    /// Principals with a path to cluster-admin (absent without paths).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principals_reaching_cluster_admin: Option<usize>,
+    /// Of those, the ones bound to it on purpose: cluster-admin (or an equal
+    /// role) bound to them directly, in one step — controllers, break-glass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principals_bound_to_cluster_admin: Option<usize>,
+    /// Principals with a path to root on a node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principals_reaching_nodes: Option<usize>,
+    /// Of the principals with a path to either, the API server's own
+    /// identities and platform-managed ones (no fix is asked of them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_or_platform_principals: Option<usize>,
+    /// Fixes (platform-managed ones apart).
+    pub fixes: usize,
+    /// Fixes by severity.
     pub by_severity: SeverityCounts,
+    /// Fixes of platform-managed objects.
+    pub platform_managed_fixes: usize,
+    /// Findings (control × subject or object), suppressed ones aside.
+    pub findings: usize,
     /// Suppressed findings.
     pub suppressed: usize,
     /// Controls run.
@@ -300,10 +427,28 @@ pub struct AuditSummary {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Reachability {
-    /// Raised where a subject reaches cluster-admin in the attack graph.
+    /// With the escalation paths: impact computed, severity raised by the
+    /// paths that use a fix.
     AttackGraph,
-    /// By the permission alone (paths turned off).
+    /// By the permission alone (paths turned off): no impact.
     PermissionOnly,
+}
+
+/// Per control: how many findings and which fixes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlSummary {
+    /// The control's id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Findings (suppressed ones aside).
+    pub findings: usize,
+    /// The highest severity among them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// Fixes that address it.
+    pub fixes: usize,
 }
 
 /// The answer of an audit (`kind: AuditReport`).
@@ -315,12 +460,27 @@ pub struct AuditReport {
     pub target_version: Option<String>,
     /// How severities were ranked.
     pub reachability: Reachability,
-    /// Totals.
+    /// The first screen.
     pub summary: AuditSummary,
-    /// Findings, most severe first.
+    /// Fixes, in rank order: what to change first.
+    pub fixes: Vec<Fix>,
+    /// Fixes of objects a managed platform installs (the user cannot change
+    /// them; they count in paths and impact all the same), in rank order.
+    pub platform_managed: Vec<Fix>,
+    /// Per control: findings and fixes.
+    pub controls: Vec<ControlSummary>,
+    /// Every finding, control by control, when asked for
+    /// ([`Audit::findings`]); otherwise empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
     /// Findings an ignore rule matched, with the reason.
     pub suppressed: Vec<Suppressed>,
+    /// The principals that reach cluster-admin or a node but are the
+    /// cluster's own (subjects of default or platform bindings, kubelets,
+    /// platform identities): no fix is asked of them. Empty without paths.
+    pub default_or_platform: Vec<SubjectRef>,
+    /// Evidence the fixes refer to.
+    pub evidence: EvidenceStore,
     /// Remarks about the run (checks skipped and why).
     pub notes: Vec<String>,
 }
@@ -331,9 +491,28 @@ impl AuditReport {
         document("AuditReport", self)
     }
 
-    /// Whether any reported finding is at or above `level`.
+    /// Whether any fix (platform-managed ones aside) is at or above `level`.
     pub fn fails(&self, level: Severity) -> bool {
-        self.findings.iter().any(|f| f.severity >= level)
+        self.fixes.iter().any(|f| f.severity >= level)
+    }
+
+    /// A fix by id, in either section.
+    pub fn fix(&self, id: &str) -> Option<&Fix> {
+        self.fixes
+            .iter()
+            .chain(&self.platform_managed)
+            .find(|f| f.id == id)
+    }
+
+    /// A path of the evidence, resolved.
+    pub fn path(&self, index: usize) -> Option<(&PathEvidence, Vec<&AttackStep>)> {
+        let p = self.evidence.paths.get(index)?;
+        let steps = p
+            .steps
+            .iter()
+            .filter_map(|&s| self.evidence.steps.get(s))
+            .collect();
+        Some((p, steps))
     }
 }
 
@@ -344,12 +523,14 @@ pub struct AuditOptions {
     pub target_version: Option<KubeVersion>,
     /// Suppressions.
     pub ignore: IgnoreRules,
-    /// Rank by reachability of cluster-admin (builds the attack graph).
+    /// Compute escalation paths (impact, severity from paths, coverage).
     pub paths: bool,
     /// The most steps an escalation path may have.
     pub max_depth: usize,
     /// Attack-graph options (legacy tokens, EKS).
     pub path_options: PathOptions,
+    /// List every finding in [`AuditReport::findings`] (the per-control view).
+    pub findings: bool,
 }
 
 impl Default for AuditOptions {
@@ -360,6 +541,7 @@ impl Default for AuditOptions {
             paths: true,
             max_depth: 8,
             path_options: PathOptions::default(),
+            findings: false,
         }
     }
 }
@@ -392,8 +574,7 @@ impl<'g> Audit<'g> {
         self
     }
 
-    /// Ranks by reachability of cluster-admin (default) or by the
-    /// permission alone.
+    /// Computes escalation paths (default) or ranks by the permission alone.
     pub fn paths(mut self, yes: bool) -> Self {
         self.options.paths = yes;
         self
@@ -411,145 +592,62 @@ impl<'g> Audit<'g> {
         self
     }
 
+    /// Lists every finding (the per-control view) in the report.
+    pub fn findings(mut self, yes: bool) -> Self {
+        self.options.findings = yes;
+        self
+    }
+
     /// Sets all options.
     pub fn options(mut self, options: AuditOptions) -> Self {
         self.options = options;
         self
     }
 
-    /// Runs every control.
+    /// Runs every control and turns what they find into ranked fixes.
     ///
     /// # Returns
-    /// An [`AuditReport`]: findings most severe first, suppressed findings
-    /// with their reasons, totals.
+    /// An [`AuditReport`]: the summary, fixes in rank order (platform-managed
+    /// ones apart), per-control counts, suppressed findings with their
+    /// reasons, and the evidence the fixes refer to.
     ///
     /// # Complexity
-    /// One who-can query over every namespace per request a control asks
-    /// (about forty, plus one per object name some rule restricts them to),
-    /// one pass over roles, bindings, workloads and Secrets, and with paths
-    /// one attack-graph build and one reverse search from cluster-admin.
+    /// One pass of the rule index per request a control asks (about sixty),
+    /// one pass over roles, bindings, workloads and Secrets; with paths, one
+    /// attack-graph build, its flattening, and per fix an impact query
+    /// proportional to what the fix touches.
     pub fn run(&self) -> AuditReport {
-        let graph = self.graph;
-        let defaults = defaults::Defaults::of(graph);
-        let mut notes = Vec::new();
-        let mut findings = checks::run(graph, &defaults);
-        match self.options.target_version {
-            Some(v) => findings.extend(upgrade::run(graph, &defaults, v)),
-            None => notes.push(
-                "upgrade-readiness checks (UPGRADE-*) skipped: no target version given".into(),
-            ),
-        }
-        let reachability = if self.options.paths {
-            let attack = AttackGraph::builder(graph)
-                .options(self.options.path_options.clone())
-                .build();
-            let reaching: HashMap<String, AttackPath> = attack
-                .who_reaches(&Target::ClusterAdmin, self.options.max_depth)
-                .into_iter()
-                .map(|p| (p.source.key(), p))
-                .collect();
-            for f in &mut findings {
-                rank(f, Some(&reaching));
-            }
-            Reachability::AttackGraph
-        } else {
-            notes.push(
-                "severities rank by the permission alone: escalation paths were not computed"
-                    .into(),
-            );
-            for f in &mut findings {
-                rank(f, None);
-            }
-            Reachability::PermissionOnly
-        };
-        // Most severe first; within a severity, findings with a path to
-        // cluster-admin (shortest first), then the catalogue's order
-        // (CIS-5.1.2 before CIS-5.1.10).
-        let catalogue_position = |id: &str| CONTROLS.iter().position(|c| c.id == id);
-        let path_steps = |f: &Finding| {
-            f.path_to_cluster_admin
-                .as_ref()
-                .map_or(usize::MAX, |p| p.steps.len())
-        };
-        findings.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| path_steps(a).cmp(&path_steps(b)))
-                .then_with(|| catalogue_position(&a.id).cmp(&catalogue_position(&b.id)))
-                .then_with(|| a.id.cmp(&b.id))
-                .then_with(|| a.subjects.cmp(&b.subjects))
-                .then_with(|| a.objects.cmp(&b.objects))
-                .then_with(|| a.message.cmp(&b.message))
-        });
-        let mut reported = Vec::new();
-        let mut suppressed = Vec::new();
-        for f in findings {
-            match self.options.ignore.matching(&f) {
-                Some((rule_index, rule)) => suppressed.push(Suppressed {
-                    reason: rule.reason.clone(),
-                    rule_index,
-                    finding: f,
-                }),
-                None => reported.push(f),
-            }
-        }
-        let mut by_severity = SeverityCounts::default();
-        for f in &reported {
-            by_severity.add(f.severity);
-        }
-        AuditReport {
-            target_version: self.options.target_version.map(|v| v.to_string()),
-            reachability,
-            summary: AuditSummary {
-                findings: reported.len(),
-                by_severity,
-                suppressed: suppressed.len(),
-                controls: CONTROLS.len(),
-            },
-            findings: reported,
-            suppressed,
-            notes,
-        }
+        fixes::run(self.graph, &self.options)
     }
 }
 
-/// The key of a subject in the attack graph's answers ([`crate::query::paths::NodeRef::key`]).
-fn subject_key(s: &SubjectRef) -> String {
-    match (s.kind.as_str(), &s.namespace) {
-        ("ServiceAccount", Some(ns)) => crate::request::service_account_username(ns, &s.name),
-        ("Group", _) => format!("group:{}", s.name),
-        _ => s.name.clone(),
-    }
-}
-
-/// Raises a finding one level when one of its subjects reaches
-/// cluster-admin, keeping the shortest such path.
-fn rank(f: &mut Finding, reaching: Option<&HashMap<String, AttackPath>>) {
-    let Some(reaching) = reaching else {
-        f.severity_reason = "from the permission alone (escalation paths not computed)".into();
-        return;
+/// Every principal the everyone-groups stand for: a grant to one of them
+/// is a grant to every user, every service account, or anyone at all.
+pub(crate) fn is_everyone(s: &SubjectRef) -> bool {
+    use crate::request::{
+        SYSTEM_ANONYMOUS, SYSTEM_AUTHENTICATED, SYSTEM_SERVICEACCOUNTS, SYSTEM_UNAUTHENTICATED,
     };
-    let best = f
-        .subjects
-        .iter()
-        .filter_map(|s| reaching.get(&subject_key(s)).map(|p| (s, p)))
-        .min_by_key(|(_, p)| p.steps.len());
-    match best {
-        Some((s, p)) => {
-            let before = f.severity;
-            f.severity = f.severity.raised();
-            f.severity_reason = format!(
-                "{before} from the permission, raised to {}: {s} reaches cluster-admin in {} step(s)",
-                f.severity,
-                p.steps.len()
-            );
-            f.path_to_cluster_admin = Some(p.clone());
-        }
-        None if f.subjects.is_empty() => {
-            f.severity_reason = "from the objects involved".into();
-        }
-        None => {
-            f.severity_reason = "from the permission; no subject reaches cluster-admin".into();
-        }
+    match s.kind.as_str() {
+        "Group" => matches!(
+            s.name.as_str(),
+            SYSTEM_AUTHENTICATED | SYSTEM_UNAUTHENTICATED | SYSTEM_SERVICEACCOUNTS
+        ),
+        "User" => s.name == SYSTEM_ANONYMOUS,
+        _ => false,
+    }
+}
+
+/// An object's reference, for evidence and fixes.
+pub(crate) fn object_ref(
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+    source: Option<&crate::model::Source>,
+) -> ObjectRef {
+    ObjectRef {
+        kind: kind.to_string(),
+        name: name.to_string(),
+        namespace: namespace.map(str::to_string),
+        source: source.cloned(),
     }
 }

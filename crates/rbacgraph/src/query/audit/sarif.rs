@@ -1,7 +1,8 @@
 //! SARIF 2.1.0 output of an audit, for code-scanning services in CI: one
-//! rule per control, one result per finding, located at the manifest file
-//! and line of each object that came from a file. Suppressed findings are
-//! results with an external suppression and its justification.
+//! rule per control, one result per fix (its first control is the rule),
+//! located at the manifest file and line of the first object it changes,
+//! the others as related locations. Suppressed findings are results with an
+//! external suppression and its justification.
 //!
 //! See: OASIS SARIF 2.1.0, §3.13 (sarifLog), §3.14 (run), §3.27 (result),
 //! §3.33 (physicalLocation), §3.35 (suppression); `tests/audit.rs` validates
@@ -10,7 +11,8 @@
 use serde::Serialize;
 
 use super::controls::{CONTROLS, Control};
-use super::{AuditReport, Finding, Severity};
+use super::{AuditReport, Finding, Fix, Severity};
+use crate::query::ObjectRef;
 
 /// The schema URI written into the log.
 pub const SARIF_SCHEMA: &str =
@@ -87,14 +89,21 @@ pub struct SarifResult {
     pub rule_index: usize,
     /// `error`, `warning` or `note`.
     pub level: &'static str,
-    /// The finding's message and remediation.
+    /// What to change, why, and what it cuts.
     pub message: Text,
-    /// Where the objects were read from.
+    /// Where the first object to change was read from.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<Location>,
+    /// Where the other objects to change were read from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related_locations: Vec<Location>,
     /// For suppressed findings.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressions: Vec<Suppression>,
+    /// `rbacgraph/fix/v1`: the fix's id, stable across runs on the same
+    /// input, so that code-scanning services follow a fix from run to run.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub partial_fingerprints: std::collections::BTreeMap<&'static str, String>,
     /// rbacgraph's severity and the subjects.
     pub properties: Properties,
 }
@@ -105,8 +114,16 @@ pub struct SarifResult {
 pub struct Properties {
     /// The severity (`critical` … `info`).
     pub severity: Severity,
-    /// The subjects, as `Kind ns/name`.
-    pub subjects: Vec<String>,
+    /// The fix's id (absent for a suppressed finding).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// The controls it addresses.
+    pub controls: Vec<String>,
+    /// How many principals it affects.
+    pub principals: usize,
+    /// How many principals lose every path to cluster-admin, and to a node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<[usize; 2]>,
     /// The objects, as `Kind ns/name`.
     pub objects: Vec<String>,
 }
@@ -115,6 +132,9 @@ pub struct Properties {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
+    /// Its id among the result's related locations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<usize>,
     /// The file and line.
     pub physical_location: PhysicalLocation,
     /// The object, in words.
@@ -179,71 +199,121 @@ pub fn path_uri(path: &str) -> String {
     out
 }
 
-fn result(rules: &[Control], finding: &Finding, suppression: Option<&str>) -> SarifResult {
-    let rule_index = rules
-        .iter()
-        .position(|c| c.id == finding.id)
-        .unwrap_or_default();
-    let mut text = format!("{} [{}]", finding.message, finding.severity);
-    if let Some(p) = &finding.path_to_cluster_admin {
-        let chain: Vec<String> = p
-            .steps
+/// Where an object was read from, if from a file.
+fn location(o: &ObjectRef, id: Option<usize>) -> Option<Location> {
+    let source = o.source.as_ref()?;
+    if &*source.file == "-" {
+        return None;
+    }
+    Some(Location {
+        id,
+        physical_location: PhysicalLocation {
+            artifact_location: ArtifactLocation {
+                uri: path_uri(&source.file),
+            },
+            region: source
+                .line
+                .filter(|l| *l > 0)
+                .map(|start_line| Region { start_line }),
+        },
+        message: Text {
+            text: o.to_string(),
+        },
+    })
+}
+
+fn rule_index(rules: &[Control], id: &str) -> usize {
+    rules.iter().position(|c| c.id == id).unwrap_or_default()
+}
+
+fn fix_result(rules: &[Control], report: &AuditReport, fix: &Fix) -> SarifResult {
+    let rule_id = fix.controls.first().cloned().unwrap_or_default();
+    let mut text = format!(
+        "{} [{}; {}]: {}",
+        fix.title, fix.severity, fix.id, fix.description
+    );
+    if let Some(i) = &fix.impact {
+        text.push_str(&format!(
+            " Applying it removes every path to cluster-admin of {} principal(s) and to a node of {}.",
+            i.cluster_admin, i.nodes
+        ));
+    }
+    if let Some((p, steps)) = fix.evidence.path.and_then(|i| report.path(i)) {
+        let chain: Vec<String> = steps
             .iter()
             .map(|s| format!("{} → {}", s.technique, s.to))
             .collect();
         text.push_str(&format!(
-            ". Reaches cluster-admin: {} → {}",
+            " A path it cuts: {} → {}.",
             p.source,
             chain.join(" → ")
         ));
     }
-    text.push_str(&format!(". Fix: {}", finding.remediation));
-    let locations = finding
-        .located_objects()
-        .filter_map(|o| {
-            let source = o.source.as_ref()?;
-            if &*source.file == "-" {
-                return None;
-            }
-            Some(Location {
-                physical_location: PhysicalLocation {
-                    artifact_location: ArtifactLocation {
-                        uri: path_uri(&source.file),
-                    },
-                    region: source
-                        .line
-                        .filter(|l| *l > 0)
-                        .map(|start_line| Region { start_line }),
-                },
-                message: Text {
-                    text: o.to_string(),
-                },
-            })
+    let mut located = fix.objects.iter().filter_map(|o| location(o, None));
+    let locations: Vec<Location> = located.next().into_iter().collect();
+    let related_locations: Vec<Location> = located
+        .enumerate()
+        .map(|(i, mut l)| {
+            l.id = Some(i + 1);
+            l
         })
         .collect();
     SarifResult {
-        rule_id: finding.id.clone(),
-        rule_index,
-        level: level(finding.severity),
+        rule_index: rule_index(rules, &rule_id),
+        rule_id,
+        level: level(fix.severity),
         message: Text { text },
         locations,
-        suppressions: suppression
-            .map(|reason| Suppression {
-                kind: "external",
-                justification: reason.to_string(),
-            })
-            .into_iter()
+        related_locations,
+        suppressions: Vec::new(),
+        partial_fingerprints: std::collections::BTreeMap::from([(
+            "rbacgraph/fix/v1",
+            fix.id.clone(),
+        )]),
+        properties: Properties {
+            severity: fix.severity,
+            fix: Some(fix.id.clone()),
+            controls: fix.controls.clone(),
+            principals: fix.principals.count,
+            impact: fix.impact.as_ref().map(|i| [i.cluster_admin, i.nodes]),
+            objects: fix.objects.iter().map(ToString::to_string).collect(),
+        },
+    }
+}
+
+fn suppressed_result(rules: &[Control], finding: &Finding, reason: &str) -> SarifResult {
+    SarifResult {
+        rule_id: finding.control.clone(),
+        rule_index: rule_index(rules, &finding.control),
+        level: level(finding.severity),
+        message: Text {
+            text: format!("{} [{}]", finding.message, finding.severity),
+        },
+        locations: finding
+            .object
+            .iter()
+            .filter_map(|o| location(o, None))
             .collect(),
+        related_locations: Vec::new(),
+        suppressions: vec![Suppression {
+            kind: "external",
+            justification: reason.to_string(),
+        }],
+        partial_fingerprints: std::collections::BTreeMap::new(),
         properties: Properties {
             severity: finding.severity,
-            subjects: finding.subjects.iter().map(ToString::to_string).collect(),
-            objects: finding.objects.iter().map(ToString::to_string).collect(),
+            fix: None,
+            controls: vec![finding.control.clone()],
+            principals: usize::from(finding.subject.is_some()),
+            impact: None,
+            objects: finding.object.iter().map(ToString::to_string).collect(),
         },
     }
 }
 
 impl AuditReport {
-    /// The report as a SARIF 2.1.0 log.
+    /// The report as a SARIF 2.1.0 log: one result per fix (platform-managed
+    /// ones too), one per suppressed finding.
     pub fn to_sarif(&self) -> SarifLog {
         let rules: Vec<Rule> = CONTROLS
             .iter()
@@ -261,14 +331,15 @@ impl AuditReport {
             })
             .collect();
         let mut results: Vec<SarifResult> = self
-            .findings
+            .fixes
             .iter()
-            .map(|f| result(CONTROLS, f, None))
+            .chain(&self.platform_managed)
+            .map(|f| fix_result(CONTROLS, self, f))
             .collect();
         results.extend(
             self.suppressed
                 .iter()
-                .map(|s| result(CONTROLS, &s.finding, Some(&s.reason))),
+                .map(|s| suppressed_result(CONTROLS, &s.finding, &s.reason)),
         );
         SarifLog {
             schema: SARIF_SCHEMA,

@@ -15,11 +15,10 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use super::checks::control;
-use super::defaults::Defaults;
-use super::{AuditEvidence, Finding, Severity};
+use super::Severity;
+use super::fixes::{Atom, Ctx, RoleEdit, Site};
 use crate::error::Error;
-use crate::graph::{RbacGraph, RoleId};
+use crate::graph::RoleId;
 use crate::model::Workload;
 use crate::query::{ObjectRef, SubjectRef};
 
@@ -151,9 +150,9 @@ pub fn deprecations() -> &'static Deprecations {
 }
 
 /// Runs the upgrade checks against `target`.
-pub(crate) fn run(graph: &RbacGraph, defaults: &Defaults, target: KubeVersion) -> Vec<Finding> {
+pub(crate) fn run(ctx: &Ctx<'_>, target: KubeVersion, out: &mut Vec<Atom>) {
+    let graph = ctx.graph;
     let table = deprecations();
-    let mut out = Vec::new();
     for o in &graph.load_summary().prerelease {
         let Some(entry) = table.lookup(&o.api_version, &o.kind) else {
             continue;
@@ -182,41 +181,43 @@ pub(crate) fn run(graph: &RbacGraph, defaults: &Defaults, target: KubeVersion) -
         } else {
             continue;
         };
-        let mut f = Finding::new(
-            control(id),
+        let mut a = Atom::new(
+            id,
             severity,
             format!(
                 "{object} uses {} ({state}); use {}",
                 o.api_version, entry.replacement
             ),
+            Site::ApiVersion {
+                object: object.clone(),
+                from: o.api_version.clone(),
+                to: entry.replacement.clone(),
+            },
         );
-        f.evidence.push(AuditEvidence::Fact {
-            message: format!(
-                "Kubernetes deprecation guide: {} {} deprecated in {}, removed in {}",
-                o.api_version, o.kind, entry.deprecated_in, entry.removed_in
-            ),
-        });
-        f.objects.push(object);
-        out.push(f);
+        a.facts.push(format!(
+            "Kubernetes deprecation guide: {} {} deprecated in {}, removed in {}",
+            o.api_version, o.kind, entry.deprecated_in, entry.removed_in
+        ));
+        a.namespaces.extend(o.namespace.clone());
+        a.object = Some(object);
+        out.push(a);
     }
-    removed_resources(graph, defaults, table, target, &mut out);
+    removed_resources(ctx, table, target, out);
     if target >= KubeVersion::new(1, 24) {
-        legacy_tokens(graph, target, &mut out);
+        legacy_tokens(ctx, target, out);
     }
-    out
 }
 
 fn removed_resources(
-    graph: &RbacGraph,
-    defaults: &Defaults,
+    ctx: &Ctx<'_>,
     table: &Deprecations,
     target: KubeVersion,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<Atom>,
 ) {
-    let c = control("UPGRADE-REMOVED-RESOURCE");
+    let graph = ctx.graph;
     for (i, role) in graph.roles().iter().enumerate() {
         let id = RoleId(i as u32);
-        if defaults.role(id) || role.aggregation.is_some() {
+        if ctx.defaults.role(id) || role.aggregation.is_some() {
             continue;
         }
         let role_ref = graph.role_ref(id);
@@ -225,13 +226,14 @@ fn removed_resources(
                 if !rule.api_groups.contains(&removed.group) {
                     continue;
                 }
-                let hits: Vec<&String> = rule
+                let hits: Vec<String> = rule
                     .resources
                     .iter()
                     .filter(|r| {
                         let base = r.split('/').next().unwrap_or_default();
                         removed.resources.iter().any(|x| x == base)
                     })
+                    .cloned()
                     .collect();
                 if hits.is_empty() {
                     continue;
@@ -241,8 +243,8 @@ fn removed_resources(
                     .iter()
                     .map(|r| format!("{r}.{}", removed.group))
                     .collect();
-                let mut f = Finding::new(
-                    c,
+                let mut a = Atom::new(
+                    "UPGRADE-REMOVED-RESOURCE",
                     if psp { Severity::Medium } else { Severity::Low },
                     format!(
                         "{role_ref} rule {index} grants {}, which Kubernetes {} no longer serves (removed in {}); replacement: {}",
@@ -251,21 +253,26 @@ fn removed_resources(
                         removed.removed_in,
                         removed.replacement
                     ),
+                    Site::Role(id),
                 );
-                f.evidence.push(AuditEvidence::Rule {
-                    role: role_ref.clone(),
-                    rule_index: index,
-                    rule: rule.clone(),
+                a.object = Some(role_ref.clone());
+                a.rules.push((id, index));
+                // Only the rules of the user's own roles can be rewritten.
+                if ctx.defaults.role(id) {
+                    continue;
+                }
+                a.edits.push(RoleEdit::DropResources {
+                    rule: index,
+                    resources: hits,
                 });
-                f.objects.push(role_ref.clone());
-                out.push(f);
+                out.push(a);
             }
         }
     }
 }
 
-fn legacy_tokens(graph: &RbacGraph, target: KubeVersion, out: &mut Vec<Finding>) {
-    let c = control("UPGRADE-LEGACY-TOKEN");
+fn legacy_tokens(ctx: &Ctx<'_>, target: KubeVersion, out: &mut Vec<Atom>) {
+    let graph = ctx.graph;
     // Which workloads reference each Secret, by namespace and name.
     let mut users: HashMap<(&str, &str), Vec<&Workload>> = HashMap::new();
     for w in graph.workloads() {
@@ -276,7 +283,7 @@ fn legacy_tokens(graph: &RbacGraph, target: KubeVersion, out: &mut Vec<Finding>)
                 .push(w);
         }
     }
-    for s in graph.secrets() {
+    for (i, s) in graph.secrets().iter().enumerate() {
         if s.type_ != SERVICE_ACCOUNT_TOKEN_TYPE {
             continue;
         }
@@ -314,28 +321,31 @@ fn legacy_tokens(graph: &RbacGraph, target: KubeVersion, out: &mut Vec<Finding>)
                     .join(", ")
             )
         };
-        let mut f = Finding::new(
-            c,
+        let mut a = Atom::new(
+            "UPGRADE-LEGACY-TOKEN",
             if mounters.is_empty() {
                 Severity::Low
             } else {
                 Severity::Medium
             },
             message,
+            Site::Secret(i),
         );
         if let Some(sa) = &s.service_account {
-            f.subjects
-                .push(SubjectRef::service_account(&s.namespace, sa));
+            let subject = SubjectRef::service_account(&s.namespace, sa);
+            a.subject = Some(subject.clone());
+            a.principals.push(subject);
         }
         for m in &mounters {
-            f.evidence.push(AuditEvidence::Object {
-                object: m.clone(),
-                message: format!("mounts Secret {} or reads it from env", s.name),
-            });
+            a.facts.push(format!(
+                "{m} mounts Secret {} or reads it from env: give it a projected token first",
+                s.name
+            ));
         }
-        f.objects.push(secret);
-        f.objects.extend(mounters);
-        out.push(f);
+        a.objects.extend(mounters);
+        a.namespaces.push(s.namespace.clone());
+        a.object = Some(secret);
+        out.push(a);
     }
 }
 

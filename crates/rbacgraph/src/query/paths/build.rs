@@ -38,6 +38,7 @@ use crate::model::{
     BindingKind, NamedObject, PolicyRule, Source, Subject, SubjectKind, Workload, WorkloadKind,
 };
 use crate::query::ObjectRef;
+use crate::query::whatif::OwnedHoldings;
 use crate::request::{Identity, Request, SYSTEM_MASTERS};
 
 /// How a node acts when it makes requests.
@@ -58,6 +59,14 @@ pub(crate) enum Actor {
         namespace: Option<String>,
         /// The rules it holds (shared by the grants of one role).
         rules: Arc<Vec<PolicyRule>>,
+    },
+    /// A principal without what makes it cluster-admin (its shadow, see
+    /// `shadow.rs`): decides by the rules it holds besides.
+    Restricted {
+        /// The principal's identity.
+        identity: Identity,
+        /// What it holds besides.
+        holdings: Arc<OwnedHoldings>,
     },
 }
 
@@ -80,6 +89,24 @@ pub(crate) struct Capability {
     /// (this one), with a pod's name put back in requests that have none:
     /// one capability serves the workloads of a namespace.
     pub(crate) per_target: Option<WorkloadFact>,
+    /// The object whose state (not RBAC) the capability relies on, for
+    /// what-if changes to it ([`super::impact`]).
+    pub(crate) origin: Origin,
+}
+
+/// The object a capability exists because of, besides permissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Nothing a what-if change can remove.
+    None,
+    /// W02: the namespace (index into the catalogue's namespaces) admits
+    /// privileged pods.
+    PrivilegedPods(u32),
+    /// W07 to a node: the workload's namespace admits a privileged ephemeral
+    /// container.
+    PrivilegedDebug(WorkloadId),
+    /// C01, C02: a legacy token Secret (index into the graph's Secrets).
+    TokenSecret(u32),
 }
 
 /// Capabilities of one technique whose slots ask the same requests once
@@ -480,7 +507,11 @@ fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
 }
 
 /// Builds the whole graph.
-pub(crate) fn build<'g>(graph: &'g RbacGraph, options: PathOptions) -> AttackGraph<'g> {
+pub(crate) fn build<'g>(
+    graph: &'g RbacGraph,
+    options: PathOptions,
+    what_if: bool,
+) -> AttackGraph<'g> {
     let mut g = AttackGraph {
         graph,
         options,
@@ -534,6 +565,10 @@ pub(crate) fn build<'g>(graph: &'g RbacGraph, options: PathOptions) -> AttackGra
         g.forward(&mut ctx, sink);
     }
     g.drain(&mut ctx);
+    if what_if {
+        g.add_shadows(&mut ctx);
+        g.drain(&mut ctx);
+    }
     g.finalize();
     g
 }
@@ -962,6 +997,11 @@ impl<'g> AttackGraph<'g> {
         let found = match self.actors.get(actor as usize).and_then(Option::as_ref) {
             Some(Actor::Identity(id)) => self.authorize(ctx, actor, id, request),
             Some(Actor::Superuser) => Some(Piece::Superuser { request }),
+            // A shadow's steps are never shown: no evidence.
+            Some(Actor::Restricted { holdings, .. }) => holdings
+                .view()
+                .allows(req)
+                .then(|| Piece::Shared(Arc::new(Vec::new()))),
             Some(Actor::Grant {
                 namespace, rules, ..
             }) => {
@@ -1107,6 +1147,7 @@ impl<'g> AttackGraph<'g> {
                 .map(|r| r.rule)
                 .collect(),
             Some(Actor::Superuser) => vec![wildcard_rule(), PolicyRule::non_resource(["*"], ["*"])],
+            Some(Actor::Restricted { holdings, .. }) => holdings.view().rules_in(namespace),
             Some(Actor::Grant {
                 namespace: scope,
                 rules,

@@ -8,7 +8,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::build::{
-    Capability, Lookup, Placement, SINKS_HUB, WORKLOADS_HUB, cluster_admin_probe, fact, object,
+    Capability, Lookup, Origin, Placement, SINKS_HUB, WORKLOADS_HUB, cluster_admin_probe, fact,
+    object,
 };
 use super::index::{BindingIndex, KeyEntries};
 use super::techniques::{POD_CONTROLLERS, Technique, privileged_pods_admitted};
@@ -63,7 +64,7 @@ impl<'g> AttackGraph<'g> {
         slots: Vec<S>,
         targets: Vec<u32>,
         facts: Vec<Evidence>,
-    ) {
+    ) -> Option<usize> {
         self.add_cap_to(
             technique,
             slots,
@@ -71,7 +72,7 @@ impl<'g> AttackGraph<'g> {
             None,
             shared(facts),
             None,
-        );
+        )
     }
 
     /// A capability whose targets are a shared list ([`super::build::Catalogue::hubs`]).
@@ -81,11 +82,9 @@ impl<'g> AttackGraph<'g> {
         slots: Vec<S>,
         hub: u32,
         facts: Vec<Evidence>,
-    ) {
-        let Some(targets) = self.catalogue.hubs.get(hub as usize).cloned() else {
-            return;
-        };
-        self.add_cap_to(technique, slots, targets, Some(hub), shared(facts), None);
+    ) -> Option<usize> {
+        let targets = self.catalogue.hubs.get(hub as usize).cloned()?;
+        self.add_cap_to(technique, slots, targets, Some(hub), shared(facts), None)
     }
 
     fn add_cap_to<S: Into<Slot>>(
@@ -96,9 +95,9 @@ impl<'g> AttackGraph<'g> {
         hub: Option<u32>,
         facts: Option<Piece>,
         name: Option<Arc<str>>,
-    ) {
+    ) -> Option<usize> {
         if targets.is_empty() {
-            return;
+            return None;
         }
         let slots = slots
             .into_iter()
@@ -115,7 +114,16 @@ impl<'g> AttackGraph<'g> {
             facts,
             name,
             per_target: None,
+            origin: Origin::None,
         });
+        Some(self.catalogue.caps.len() - 1)
+    }
+
+    /// Records the object a capability relies on ([`Origin`]).
+    fn set_origin(&mut self, cap: Option<usize>, origin: Origin) {
+        if let Some(c) = cap.and_then(|c| self.catalogue.caps.get_mut(c)) {
+            c.origin = origin;
+        }
     }
 
     /// W04, W06 and W07 to workloads of one namespace, with their pods'
@@ -135,6 +143,7 @@ impl<'g> AttackGraph<'g> {
                 facts: None,
                 name: None,
                 per_target: Some(fact),
+                origin: Origin::None,
             });
         }
     }
@@ -315,7 +324,10 @@ impl<'g> AttackGraph<'g> {
                 facts.push(fact(
                     "a privileged pod with hostPID and the host's `/` mounted is root on the node it names in `nodeName`",
                 ));
-                self.add_cap_hub(Technique::W02, vec![Arc::clone(&pods)], SINKS_HUB, facts);
+                let cap =
+                    self.add_cap_hub(Technique::W02, vec![Arc::clone(&pods)], SINKS_HUB, facts);
+                let x = namespaces.binary_search(ns).map_or(u32::MAX, |x| x as u32);
+                self.set_origin(cap, Origin::PrivilegedPods(x));
             } else {
                 let relabel = vec![
                     Request::resource("update", "", "namespaces")
@@ -386,7 +398,7 @@ impl<'g> AttackGraph<'g> {
 
         // Legacy token Secrets that exist: C01 (list/watch, by name through a
         // metadata.name field selector) and C02 (get by name).
-        for s in g.secrets() {
+        for (si, s) in g.secrets().iter().enumerate() {
             let Some(sa) = &s.service_account else {
                 continue;
             };
@@ -403,7 +415,7 @@ impl<'g> AttackGraph<'g> {
                 object: object("Secret", &s.name, Some(&s.namespace), Some(&s.source)),
                 message: format!("legacy token Secret of ServiceAccount {}/{sa}", s.namespace),
             };
-            self.add_cap(
+            let c01 = self.add_cap(
                 Technique::C01,
                 vec![vec![
                     Request::resource("list", "", "secrets")
@@ -416,7 +428,8 @@ impl<'g> AttackGraph<'g> {
                 vec![target],
                 vec![secret.clone()],
             );
-            self.add_cap(
+            self.set_origin(c01, Origin::TokenSecret(si as u32));
+            let c02 = self.add_cap(
                 Technique::C02,
                 vec![vec![
                     Request::resource("get", "", "secrets")
@@ -426,6 +439,7 @@ impl<'g> AttackGraph<'g> {
                 vec![target],
                 vec![secret],
             );
+            self.set_origin(c02, Origin::TokenSecret(si as u32));
         }
 
         // W04, W06, W07 (code execution in a workload's pods). A pod's
@@ -519,7 +533,7 @@ impl<'g> AttackGraph<'g> {
                     Placement::Every => {
                         if let Some(targets) = self.catalogue.hubs.get(SINKS_HUB as usize).cloned()
                         {
-                            self.add_cap_to(
+                            let cap = self.add_cap_to(
                                 Technique::W07,
                                 vec![debug],
                                 targets,
@@ -527,16 +541,20 @@ impl<'g> AttackGraph<'g> {
                                 facts,
                                 name,
                             );
+                            self.set_origin(cap, Origin::PrivilegedDebug(WorkloadId(i as u32)));
                         }
                     }
-                    Placement::Nodes(nodes) => self.add_cap_to(
-                        Technique::W07,
-                        vec![debug],
-                        Arc::new(nodes),
-                        None,
-                        facts,
-                        name,
-                    ),
+                    Placement::Nodes(nodes) => {
+                        let cap = self.add_cap_to(
+                            Technique::W07,
+                            vec![debug],
+                            Arc::new(nodes),
+                            None,
+                            facts,
+                            name,
+                        );
+                        self.set_origin(cap, Origin::PrivilegedDebug(WorkloadId(i as u32)));
+                    }
                 }
             }
         }
@@ -644,25 +662,29 @@ impl<'g> AttackGraph<'g> {
             .collect();
         for (i, n) in targets {
             match n {
-                AttackNode::User { name } => self.add_cap(
-                    Technique::E04,
-                    vec![vec![impersonate("users", "", &name)]],
-                    vec![i],
-                    Vec::new(),
-                ),
-                AttackNode::NodeIdentity { name } => self.add_cap(
-                    Technique::E04,
-                    vec![
-                        vec![impersonate(
-                            "users",
-                            "",
-                            &format!("{NODE_USERNAME_PREFIX}{name}"),
-                        )],
-                        vec![impersonate("groups", "", SYSTEM_NODES)],
-                    ],
-                    vec![i],
-                    Vec::new(),
-                ),
+                AttackNode::User { name } => {
+                    self.add_cap(
+                        Technique::E04,
+                        vec![vec![impersonate("users", "", &name)]],
+                        vec![i],
+                        Vec::new(),
+                    );
+                }
+                AttackNode::NodeIdentity { name } => {
+                    self.add_cap(
+                        Technique::E04,
+                        vec![
+                            vec![impersonate(
+                                "users",
+                                "",
+                                &format!("{NODE_USERNAME_PREFIX}{name}"),
+                            )],
+                            vec![impersonate("groups", "", SYSTEM_NODES)],
+                        ],
+                        vec![i],
+                        Vec::new(),
+                    );
+                }
                 AttackNode::ServiceAccount { namespace, name } => {
                     self.add_cap(
                         Technique::E04,
@@ -684,15 +706,17 @@ impl<'g> AttackGraph<'g> {
                         Vec::new(),
                     );
                 }
-                AttackNode::Group { name } => self.add_cap(
-                    Technique::E04,
-                    vec![
-                        Slot::from(vec![impersonate("groups", "", &name)]),
-                        Slot::from(Arc::clone(&any_user)),
-                    ],
-                    vec![i],
-                    Vec::new(),
-                ),
+                AttackNode::Group { name } => {
+                    self.add_cap(
+                        Technique::E04,
+                        vec![
+                            Slot::from(vec![impersonate("groups", "", &name)]),
+                            Slot::from(Arc::clone(&any_user)),
+                        ],
+                        vec![i],
+                        Vec::new(),
+                    );
+                }
                 _ => {}
             }
         }

@@ -252,6 +252,14 @@ impl AttackGraph<'_> {
                 r.groups = groups.clone();
                 r
             }
+            AttackNode::Shadow { of } => {
+                let mut r = match self.nodes.get(*of as usize) {
+                    Some(n) if !matches!(n, AttackNode::Shadow { .. }) => self.node_ref(n),
+                    _ => NodeRef::simple("User", ""),
+                };
+                r.kind = format!("Shadow of {}", r.kind);
+                r
+            }
             AttackNode::RoleGrant { role, namespace } => {
                 let mut r = NodeRef::simple(
                     "RoleGrant",

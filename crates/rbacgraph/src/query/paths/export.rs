@@ -524,6 +524,6 @@ fn attack_node(attack: &AttackGraph<'_>, node: &AttackNode) -> Option<ExportNode
                 source: None,
             }
         }
-        AttackNode::Identity { .. } => return None,
+        AttackNode::Identity { .. } | AttackNode::Shadow { .. } => return None,
     })
 }

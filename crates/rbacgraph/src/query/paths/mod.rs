@@ -51,8 +51,10 @@ mod build;
 mod catalogue;
 mod dto;
 pub mod export;
+pub mod impact;
 mod index;
 mod search;
+mod shadow;
 pub mod techniques;
 mod writes;
 
@@ -133,6 +135,13 @@ pub enum AttackNode {
         name: String,
         /// All its groups.
         groups: Vec<String>,
+    },
+    /// What a cluster-admin principal (the node `of`) holds besides what
+    /// makes it cluster-admin; built only for impact queries
+    /// ([`AttackGraphBuilder::what_if`]), never on a path.
+    Shadow {
+        /// The principal's node index.
+        of: u32,
     },
 }
 
@@ -337,6 +346,7 @@ pub struct PathOptions {
 pub struct AttackGraphBuilder<'g> {
     graph: &'g RbacGraph,
     options: PathOptions,
+    what_if: bool,
 }
 
 impl<'g> AttackGraphBuilder<'g> {
@@ -358,6 +368,14 @@ impl<'g> AttackGraphBuilder<'g> {
         self
     }
 
+    /// Also builds what [`impact::ReachIndex`] needs to answer for changes
+    /// that take cluster-admin away from a principal: the steps of what it
+    /// holds besides ([`AttackNode::Shadow`]). Paths are the same either way.
+    pub fn what_if(mut self, yes: bool) -> Self {
+        self.what_if = yes;
+        self
+    }
+
     /// Builds the attack graph.
     ///
     /// # Complexity
@@ -374,7 +392,7 @@ impl<'g> AttackGraphBuilder<'g> {
             .nodes()
             .iter()
             .any(|n| n.labels.keys().any(|k| k.starts_with("eks.amazonaws.com/")));
-        build::build(self.graph, options)
+        build::build(self.graph, options, self.what_if)
     }
 }
 
@@ -750,6 +768,7 @@ impl<'g> AttackGraph<'g> {
         AttackGraphBuilder {
             graph,
             options: PathOptions::default(),
+            what_if: false,
         }
     }
 

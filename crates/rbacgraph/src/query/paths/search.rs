@@ -34,7 +34,7 @@ pub struct PathIter<'a, 'g> {
     done: Done,
 }
 
-fn node_ref(g: &AttackGraph<'_>, node: u32) -> NodeRef {
+pub(crate) fn node_ref(g: &AttackGraph<'_>, node: u32) -> NodeRef {
     match g.nodes.get(node as usize) {
         Some(n) => g.node_ref(n),
         None => g.node_ref(&AttackNode::ClusterAdmin),
@@ -42,7 +42,7 @@ fn node_ref(g: &AttackGraph<'_>, node: u32) -> NodeRef {
 }
 
 /// A step along an edge.
-fn step(g: &AttackGraph<'_>, edge: EdgeRef, from: NodeRef) -> Option<AttackStep> {
+pub(crate) fn step(g: &AttackGraph<'_>, edge: EdgeRef, from: NodeRef) -> Option<AttackStep> {
     let (_, to, technique) = g.edge_ends(edge)?;
     Some(AttackStep {
         technique,

@@ -206,7 +206,7 @@ pub(crate) fn privileged_pods_admitted(namespace: Option<&NamedObject>) -> (bool
                 }
             ),
         ),
-        Some(level) if level == "privileged" => (
+        Some(level) if level_admits_privileged(level) => (
             true,
             format!("`{PSA_ENFORCE_LABEL}: privileged` admits privileged pods"),
         ),
@@ -215,6 +215,12 @@ pub(crate) fn privileged_pods_admitted(namespace: Option<&NamedObject>) -> (bool
             format!("`{PSA_ENFORCE_LABEL}: {level}` rejects privileged pods"),
         ),
     }
+}
+
+/// Whether an `enforce` label value admits privileged pods: only
+/// `privileged` (an unparsable value is evaluated as `restricted`).
+pub(crate) fn level_admits_privileged(level: &str) -> bool {
+    level == "privileged"
 }
 
 /// hostPath paths that give the node away when mounted: the root, the

@@ -395,7 +395,7 @@ impl<'g> AttackGraph<'g> {
         let g = self.graph;
         let held: Vec<(Option<String>, RoleId, Option<BindingId>)> =
             match self.actors.get(actor as usize).and_then(Option::as_ref) {
-                Some(Actor::Identity(id)) => g
+                Some(Actor::Identity(id) | Actor::Restricted { identity: id, .. }) => g
                     .applicable_bindings(id)
                     .into_iter()
                     .filter_map(|(b, _)| {
@@ -438,7 +438,7 @@ impl<'g> AttackGraph<'g> {
                         None
                     }
                 }
-                Some(Actor::Grant { .. }) => {
+                Some(Actor::Grant { .. } | Actor::Restricted { .. }) => {
                     let write = self
                         .decide_req(ctx, actor, update)
                         .or_else(|| self.decide_req(ctx, actor, patch));
@@ -501,10 +501,11 @@ impl<'g> AttackGraph<'g> {
     /// storage's create check.
     fn e13(&mut self, ctx: &mut Ctx<'g>, actor: u32) {
         let g = self.graph;
-        let Some(Some(Actor::Identity(id))) = self.actors.get(actor as usize) else {
-            return;
+        let (id, restricted) = match self.actors.get(actor as usize) {
+            Some(Some(Actor::Identity(id))) => (id.clone(), false),
+            Some(Some(Actor::Restricted { identity, .. })) => (identity.clone(), true),
+            _ => return,
         };
-        let id = id.clone();
         let applicable: BTreeSet<BindingId> = g
             .applicable_bindings(&id)
             .into_iter()
@@ -531,18 +532,27 @@ impl<'g> AttackGraph<'g> {
                 api_version: format!("{RBAC_GROUP}/v1"),
                 source: Source::inline("the missing role"),
             };
-            let check = g.check_role_write(&id, &missing, WriteOp::Create);
-            if !check.allowed {
-                continue;
-            }
             let resource = role_resource(kind);
             let ns = namespace.clone().unwrap_or_default();
-            let mut ev = Self::write_check_evidence(
-                rbac_write("create", resource, &ns, &missing.name),
-                &check,
-                rbac_write("escalate", resource, &ns, ""),
-                &missing,
-            );
+            let create = rbac_write("create", resource, &ns, &missing.name);
+            let escalate = rbac_write("escalate", resource, &ns, "");
+            let mut ev = if restricted {
+                // A shadow's steps are never shown: decided, no evidence.
+                let wanted = [wildcard_rule()];
+                let allowed = self.decide_req(ctx, actor, create).is_some()
+                    && (self.decide_req(ctx, actor, escalate).is_some()
+                        || covers(&self.held(ctx, actor, &ns).rules, &wanted).0);
+                if !allowed {
+                    continue;
+                }
+                Vec::new()
+            } else {
+                let check = g.check_role_write(&id, &missing, WriteOp::Create);
+                if !check.allowed {
+                    continue;
+                }
+                Self::write_check_evidence(create, &check, escalate, &missing)
+            };
             ev.push(Evidence::Object {
                 object: g.binding_ref(b),
                 message: format!(
