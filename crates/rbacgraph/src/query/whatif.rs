@@ -552,10 +552,11 @@ impl<'g> Overlay<'g> {
             }
         }
         // A rule a contributor gives that the role did not have yet.
+        let mut present: HashSet<&'g PolicyRule> = out.iter().copied().collect();
         for c in &changed {
             for r in self.own.get(c).copied().unwrap_or_default() {
                 let had = sources.id(r).is_some_and(|id| sources.count(a, id) > 0);
-                if !had && !out.contains(&r) {
+                if !had && present.insert(r) {
                     out.push(r);
                 }
             }
