@@ -8,8 +8,8 @@
 /// there are at least `min` of them, and runs `work` on each share with its
 /// own state from `state` and the offset of its first item. Returns each
 /// share's result in order, or for a share whose worker panicked (a bug,
-/// for the caller to report) the range of items it had. A share whose thread cannot be started
-/// runs on the calling thread.
+/// for the caller to report) the range of items it had. A share whose
+/// thread cannot be started runs on the calling thread.
 pub(crate) fn shares<T, S, R>(
     items: &[T],
     min: usize,
