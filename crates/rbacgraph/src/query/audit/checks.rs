@@ -104,12 +104,7 @@ fn cluster_admin_bindings(ctx: &Ctx<'_>, out: &mut Vec<Atom>) {
 /// CIS 5.1.3: wildcards in roles.
 fn wildcards(ctx: &Ctx<'_>, out: &mut Vec<Atom>) {
     let g = ctx.graph;
-    for (i, role) in g.roles().iter().enumerate() {
-        let id = RoleId(i as u32);
-        // An aggregated role's rules are its contributors'; report those.
-        if ctx.defaults.role(id) || role.aggregation.is_some() {
-            continue;
-        }
+    for (id, role) in ctx.own_roles() {
         let role_ref = g.role_ref(id);
         let mut severity = None;
         let mut rules = Vec::new();
@@ -634,11 +629,7 @@ fn workloads_on_default(ctx: &Ctx<'_>, out: &mut Vec<Atom>) {
 /// RBAC-DEAD-RULE: `R/*` resources, which match nothing.
 fn dead_rules(ctx: &Ctx<'_>, out: &mut Vec<Atom>) {
     let g = ctx.graph;
-    for (i, role) in g.roles().iter().enumerate() {
-        let id = RoleId(i as u32);
-        if ctx.defaults.role(id) || role.aggregation.is_some() {
-            continue;
-        }
+    for (id, role) in ctx.own_roles() {
         let role_ref = g.role_ref(id);
         for (index, rule) in role.rules.iter().enumerate() {
             let dead: Vec<String> = rule

@@ -30,7 +30,7 @@ use super::{
 };
 use crate::graph::{BindingId, RbacGraph, RoleId, SubjectKey};
 use crate::matching::resource_form_matches;
-use crate::model::{BindingKind, PolicyRule, RoleKind, SubjectKind};
+use crate::model::{BindingKind, PolicyRule, Role, RoleKind, SubjectKind};
 use crate::query::authorize::Reason;
 use crate::query::paths::impact::{Goal, PathEdges, ReachIndex, makes_cluster_admin};
 use crate::query::paths::{AttackGraph, AttackNode, AttackPath, Evidence, Technique};
@@ -162,6 +162,18 @@ pub(crate) struct Ctx<'g> {
 }
 
 impl<'g> Ctx<'g> {
+    /// The roles whose rules are their own to fix: not defaults, and not
+    /// aggregated (an aggregated role's rules are its contributors'; the
+    /// findings go there).
+    pub(crate) fn own_roles(&self) -> impl Iterator<Item = (RoleId, &'g Role)> + '_ {
+        let g = self.graph;
+        g.roles()
+            .iter()
+            .enumerate()
+            .map(|(i, role)| (RoleId(i as u32), role))
+            .filter(|(id, role)| !self.defaults.role(*id) && role.aggregation.is_none())
+    }
+
     fn new(graph: &'g RbacGraph) -> Ctx<'g> {
         let role_refs = graph
             .bindings()
@@ -1112,7 +1124,7 @@ pub(crate) fn run(graph: &RbacGraph, options: &AuditOptions) -> AuditReport {
                 .build()
         })
     };
-    let (attack, c) = crate::parallel::join(build_attack, || {
+    let (attack, mut c) = crate::parallel::join(build_attack, || {
         let mut atoms = Vec::new();
         checks::run(&ctx, &mut atoms);
         match options.target_version {
@@ -1131,7 +1143,6 @@ pub(crate) fn run(graph: &RbacGraph, options: &AuditOptions) -> AuditReport {
         }
         c
     });
-    let mut c = c;
     let index = attack
         .as_ref()
         .map(|a| ReachIndex::new(a, options.max_depth));

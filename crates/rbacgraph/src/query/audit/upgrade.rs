@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 use super::Severity;
 use super::fixes::{Atom, Ctx, RoleEdit, Site};
 use crate::error::Error;
-use crate::graph::RoleId;
 use crate::model::Workload;
 use crate::query::{ObjectRef, SubjectRef};
 
@@ -215,11 +214,7 @@ fn removed_resources(
     out: &mut Vec<Atom>,
 ) {
     let graph = ctx.graph;
-    for (i, role) in graph.roles().iter().enumerate() {
-        let id = RoleId(i as u32);
-        if ctx.defaults.role(id) || role.aggregation.is_some() {
-            continue;
-        }
+    for (id, role) in ctx.own_roles() {
         let role_ref = graph.role_ref(id);
         for (index, rule) in role.rules.iter().enumerate() {
             for removed in table.resources.iter().filter(|r| r.removed_in <= target) {
