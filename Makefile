@@ -70,6 +70,7 @@ perf:
 	target/release/rbacgraph --timings -f target/perf/big.yaml paths --all > /dev/null
 	target/release/rbacgraph --timings -f target/perf/xl.json audit > /dev/null
 	target/release/rbacgraph --timings -f target/perf/xl.json audit -o json > /dev/null
+	-target/release/rbacgraph --timings -f target/perf/xl.json check --policy benches/policies/xl.yaml > /dev/null
 
 # The WebAssembly package and the browser explorer (bindings/wasm). Installs
 # what it lacks, once: the wasm32 target, wasm-bindgen-cli at exactly the

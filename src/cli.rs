@@ -61,8 +61,10 @@ pub enum Format {
     Dot,
     /// Markdown for a pull-request comment (`diff` only)
     Markdown,
-    /// SARIF 2.1.0 for code-scanning services (`audit` only)
+    /// SARIF 2.1.0 for code-scanning services (`audit` and `check`)
     Sarif,
+    /// JUnit XML test results for CI (`check` only)
+    Junit,
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +74,11 @@ pub enum Command {
     /// --target-version, upgrade readiness, as fixes ranked by severity and impact
     /// (exit 0; 1 with --fail-on when a fix is at or above it; 2 error)
     Audit(AuditArgs),
+    /// Guardrails as code: evaluate policy assertions (who-can allow-lists, can-i
+    /// expectations, forbidden escalation paths, audit gates) against the cluster; with
+    /// --against, judge a change on the violations it introduces (exit 0 all hold, 1 some
+    /// fail, 2 error)
+    Check(CheckArgs),
     /// Is a request allowed? Prints yes or no (exit 0 yes, 1 no, 2 error)
     #[command(name = "can-i")]
     CanI(CanIArgs),
@@ -96,6 +103,13 @@ pub enum Command {
     Usage(UsageArgs),
     /// Write a deterministic synthetic cluster (for benchmarks) to stdout
     Generate(GenerateArgs),
+    /// Print the JSON Schema of a document rbacgraph reads (`policy`: what
+    /// `check --policy` takes), for editors and validators
+    Schema {
+        /// The document
+        #[arg(value_parser = ["policy"])]
+        document: String,
+    },
     /// Print a shell completion script
     Completions {
         /// The shell
@@ -180,6 +194,27 @@ pub struct CanIArgs {
     /// Ask at cluster scope (namespace ""): only ClusterRoleBindings count
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Policy file or directory (recursive: .yaml, .yml, .json) of `kind: Policy`
+    /// documents; repeatable
+    #[arg(long = "policy", value_name = "PATH", required = true)]
+    pub policies: Vec<PathBuf>,
+
+    /// A changed snapshot (-f gives the current one): check it, and fail only on the
+    /// violations the change introduces; a file, a directory or `-`; repeatable
+    #[arg(long = "against", value_name = "PATH")]
+    pub against: Vec<PathBuf>,
+
+    /// How many violations the table shows per assertion (JSON, YAML and SARIF have
+    /// every one; JUnit details the first 50 of each test case)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub model: AttackModelArgs,
 }
 
 #[derive(Debug, Args)]

@@ -60,6 +60,7 @@ fn main() -> ExitCode {
             cli.command,
             Command::CanI(_)
                 | Command::Audit(_)
+                | Command::Check(_)
                 | Command::WhoCan(_)
                 | Command::Summary
                 | Command::Diff(_)
@@ -73,13 +74,20 @@ fn main() -> ExitCode {
         eprintln!("error: -o markdown is only for `diff`; use table, json or yaml");
         return ExitCode::from(2);
     }
-    if cli.global.output == cli::Format::Sarif && !matches!(cli.command, Command::Audit(_)) {
-        eprintln!("error: -o sarif is only for `audit`; use table, json or yaml");
+    if cli.global.output == cli::Format::Sarif
+        && !matches!(cli.command, Command::Audit(_) | Command::Check(_))
+    {
+        eprintln!("error: -o sarif is only for `audit` and `check`; use table, json or yaml");
+        return ExitCode::from(2);
+    }
+    if cli.global.output == cli::Format::Junit && !matches!(cli.command, Command::Check(_)) {
+        eprintln!("error: -o junit is only for `check`; use table, json or yaml");
         return ExitCode::from(2);
     }
     let result = match &cli.command {
         Command::Audit(args) => cmd::audit::run(&cli.global, args),
         Command::CanI(args) => cmd::can_i::run(&cli.global, args),
+        Command::Check(args) => cmd::check::run(&cli.global, args),
         Command::Paths(args) => cmd::paths::run(&cli.global, args),
         Command::Export(args) => cmd::export::run(&cli.global, args),
         Command::WhoCan(args) => cmd::who_can::run(&cli.global, args),
@@ -87,6 +95,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(&cli.global, args),
         Command::Usage(args) => cmd::usage::run(&cli.global, args),
         Command::Generate(args) => cmd::generate::run(&cli.global, args),
+        Command::Schema { document } => cmd::check::schema(&cli.global, document),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "rbacgraph", &mut io::stdout());
             Ok(ExitCode::SUCCESS)

@@ -170,6 +170,36 @@ const CASES: &[(&[&str], &str)] = &[
         "cannot read `/nonexistent`",
     ),
     (&["-f", CLUSTER, "diff", "--against"], "a value is required"),
+    // check and schema
+    (
+        &["-f", CLUSTER, "check"],
+        "required arguments were not provided: --policy",
+    ),
+    (
+        &["-f", CLUSTER, "check", "--policy", "/nonexistent"],
+        "cannot read `/nonexistent`",
+    ),
+    (
+        &[
+            "-f",
+            CLUSTER,
+            "check",
+            "--policy",
+            "examples/policies",
+            "--top",
+            "-1",
+        ],
+        "unexpected argument",
+    ),
+    (
+        &["-f", CLUSTER, "-o", "junit", "audit"],
+        "-o junit is only for `check`",
+    ),
+    (
+        &["-f", CLUSTER, "-o", "dot", "check", "--policy", "x"],
+        "-o dot is only for",
+    ),
+    (&["schema", "audit"], "invalid value 'audit'"),
     // usage
     (
         &["-f", CLUSTER, "usage"],

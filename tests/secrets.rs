@@ -125,6 +125,7 @@ fn no_command_in_any_format_prints_a_planted_value() {
         vec!["audit", "--target-version", "1.25"],
         vec!["diff", "--against", "tests/fixtures/cli/cluster.yaml"],
         vec!["usage", "--audit-log", AUDIT_LOG, "--include-denied"],
+        vec!["check", "--policy", "examples/policies"],
     ];
     let formats: &[&[&str]] = &[&[], &["-o", "json"], &["-o", "yaml"]];
     let mut runs: Vec<Vec<&str>> = Vec::new();
@@ -151,6 +152,20 @@ fn no_command_in_any_format_prints_a_planted_value() {
         "tests/fixtures/cli/cluster.yaml",
     ]);
     runs.push(vec!["-o", "sarif", "audit"]);
+    runs.push(vec![
+        "-o",
+        "sarif",
+        "check",
+        "--policy",
+        "examples/policies",
+    ]);
+    runs.push(vec![
+        "-o",
+        "junit",
+        "check",
+        "--policy",
+        "examples/policies",
+    ]);
     for args in runs {
         let text = run(&args);
         assert_clean(&format!("rbacgraph {}", args.join(" ")), &text);

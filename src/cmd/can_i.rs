@@ -71,7 +71,7 @@ fn explain(decision: &Decision) -> String {
                     "  allowed: {subject} → {} → {} rule {rule_index}: {}\n",
                     short(binding),
                     short(role),
-                    describe_rule(rule)
+                    rule
                 ));
                 if let Some(src) = &binding.source {
                     out.push_str(&paint(DIM, &format!("           binding from {src}\n")));
@@ -93,37 +93,6 @@ fn explain(decision: &Decision) -> String {
         }
     }
     out
-}
-
-pub fn describe_rule(rule: &rbacgraph::PolicyRule) -> String {
-    let mut parts = vec![format!("verbs {}", bracket(&rule.verbs))];
-    if !rule.api_groups.is_empty() {
-        let groups: Vec<String> = rule
-            .api_groups
-            .iter()
-            .map(|g| {
-                if g.is_empty() {
-                    "\"\"".to_string()
-                } else {
-                    g.clone()
-                }
-            })
-            .collect();
-        parts.push(format!("apiGroups {}", bracket(&groups)));
-    }
-    if !rule.resources.is_empty() {
-        parts.push(format!("resources {}", bracket(&rule.resources)));
-    }
-    if !rule.resource_names.is_empty() {
-        parts.push(format!("resourceNames {}", bracket(&rule.resource_names)));
-    }
-    if !rule.non_resource_urls.is_empty() {
-        parts.push(format!(
-            "nonResourceURLs {}",
-            bracket(&rule.non_resource_urls)
-        ));
-    }
-    parts.join(", ")
 }
 
 fn list(

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod can_i;
+pub mod check;
 pub mod diff;
 pub mod export;
 pub mod generate;

@@ -10,11 +10,12 @@
 //! | `Io` (a path cannot be read) | `LoadError` with `.file` |
 //! | `UnknownResource` | `UnknownResourceError` (a `QueryError`) with `.suggestions` |
 //! | `Invalid` (a target, verb or path target that does not parse) | `QueryError` with `.what` and `.value` |
+//! | `Policy` (every problem of a check policy) | `PolicyError` located at the first one, all in `.problems` |
 //! | anything newer | `RbacGraphError` |
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
 
 /// An error on its way to Python: the core's, or one Python already raised
 /// (a conversion failure).
@@ -73,6 +74,28 @@ fn core_to_python(py: Python<'_>, e: &rbacgraph::Error) -> PyResult<PyErr> {
             }
             kwargs.set_item("diagnostics", pythonize::pythonize(py, diagnostics)?)?;
             "LoadError"
+        }
+        rbacgraph::Error::Policy(problems) => {
+            if let Some(first) = problems.first() {
+                kwargs.set_item("file", first.source.file.as_ref())?;
+                kwargs.set_item("document", first.source.document)?;
+                kwargs.set_item("line", first.source.line)?;
+                kwargs.set_item("object", first.object.as_deref())?;
+                kwargs.set_item("field", first.field.as_deref())?;
+            }
+            let list = PyList::empty(py);
+            for p in problems {
+                let problem = PyDict::new(py);
+                problem.set_item("file", p.source.file.as_ref())?;
+                problem.set_item("document", p.source.document)?;
+                problem.set_item("line", p.source.line)?;
+                problem.set_item("object", p.object.as_deref())?;
+                problem.set_item("field", p.field.as_deref())?;
+                problem.set_item("message", &p.message)?;
+                list.append(problem)?;
+            }
+            kwargs.set_item("problems", list)?;
+            "PolicyError"
         }
         rbacgraph::Error::Io { path, .. } => {
             kwargs.set_item("file", path)?;

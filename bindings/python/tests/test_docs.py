@@ -16,6 +16,7 @@ MODULES = [
     "rbacgraph.diff",
     "rbacgraph.usage",
     "rbacgraph.audit",
+    "rbacgraph.check",
 ]
 
 

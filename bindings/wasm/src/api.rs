@@ -9,13 +9,14 @@ use rbacgraph::discovery::ResourceType;
 use rbacgraph::graph::GraphStats;
 use rbacgraph::model::{PolicyRule, RoleKind, Scope, SubjectKind};
 use rbacgraph::query::audit::{Audit, AuditReport, IgnoreRules, KubeVersion};
+use rbacgraph::query::check::{Check, CheckReport, PolicySet};
 use rbacgraph::query::paths::{
     AttackGraph, AttackPath, PathOptions, PathsReport, Target, Technique,
 };
 use rbacgraph::render::{Document, RulesReview, Summary, document};
 use rbacgraph::target::{self, Namespaces};
 use rbacgraph::{Decision, Identity, ObjectRef, RbacGraph, SubjectRef, WhoCan, WhoCanQuery};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::ApiError;
 
@@ -365,6 +366,127 @@ pub fn audit(graph: &RbacGraph, q: &AuditInput) -> Result<Document<AuditReport>,
     Ok(document("AuditReport", audit.run()))
 }
 
+/// The policies of a check: one YAML or JSON text, or named files.
+#[derive(Clone, Debug)]
+pub enum PolicyInput {
+    /// One stream of policy documents, named [`POLICY_NAME`] in sources.
+    Text(String),
+    /// Files, in order, as `--policy` reads them; their names are the
+    /// sources results and problems name.
+    Files(Vec<ManifestFile>),
+}
+
+/// The name of a policy given as one text.
+pub const POLICY_NAME: &str = "policy.yaml";
+
+impl<'de> Deserialize<'de> for PolicyInput {
+    /// By hand rather than `untagged`, so a bad file names its field
+    /// (`policy[1].text`) instead of "did not match any variant".
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PolicyInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("YAML or JSON text, or an array of `{name, text}` files")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PolicyInput, E> {
+                Ok(PolicyInput::Text(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<PolicyInput, E> {
+                Ok(PolicyInput::Text(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<PolicyInput, A::Error> {
+                let de = serde::de::value::SeqAccessDeserializer::new(seq);
+                Vec::deserialize(de).map(PolicyInput::Files)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl PolicyInput {
+    /// Reads every file, collecting the problems of all of them (as the
+    /// CLI reads every `--policy`).
+    fn read(&self) -> Result<PolicySet, ApiError> {
+        let files = match self {
+            PolicyInput::Text(text) => vec![(POLICY_NAME, text.as_str())],
+            PolicyInput::Files(files) => files
+                .iter()
+                .map(|f| (f.name.as_str(), f.text.as_str()))
+                .collect(),
+        };
+        let mut set = PolicySet::new();
+        let mut problems = Vec::new();
+        for (name, text) in files {
+            match set.add_yaml(name, text) {
+                Ok(()) => {}
+                Err(rbacgraph::Error::Policy(mut found)) => problems.append(&mut found),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if problems.is_empty() {
+            Ok(set)
+        } else {
+            Err(rbacgraph::Error::Policy(problems).into())
+        }
+    }
+}
+
+/// What `check` answers with (`-o`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CheckFormat {
+    /// The `CheckReport` document.
+    #[default]
+    Json,
+    /// JUnit XML text.
+    Junit,
+    /// A SARIF 2.1.0 log.
+    Sarif,
+}
+
+/// `check` input.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckInput {
+    /// The policies (`--policy`).
+    pub policy: PolicyInput,
+    /// The output format (default JSON).
+    #[serde(default)]
+    pub format: CheckFormat,
+    /// Every ServiceAccount has a legacy token Secret (`paths` and `audit`
+    /// assertions).
+    #[serde(default)]
+    pub assume_legacy_tokens: bool,
+    /// Model EKS's `aws-auth` ConfigMap.
+    #[serde(default)]
+    pub eks: bool,
+}
+
+/// `check`, as `rbacgraph -f GRAPH check --policy … [--against CHANGED]`:
+/// the policies on `graph` or, with `changed`, on `changed` compared with
+/// `graph` ([`CheckReport::against`]). The format is the caller's to apply.
+pub fn check(
+    graph: &RbacGraph,
+    q: &CheckInput,
+    changed: Option<&RbacGraph>,
+) -> Result<CheckReport, ApiError> {
+    let policies = q.policy.read()?;
+    let options = PathOptions {
+        assume_legacy_tokens: q.assume_legacy_tokens,
+        eks: q.eks,
+    };
+    let run = |g: &RbacGraph| Check::new(g, &policies).path_options(options.clone()).run();
+    let current = run(graph)?;
+    Ok(match changed {
+        Some(changed) => run(changed)?.against(&current),
+        None => current,
+    })
+}
+
 /// `summary`, as `rbacgraph summary -o json`.
 pub fn summary(graph: &RbacGraph) -> Document<Summary> {
     document("Summary", graph.summary())
@@ -684,6 +806,87 @@ rules: [{{apiGroups: [''], resources: [secrets], verbs: [get, list]}}]
                 assert!(by_control.fix(id).is_some(), "{id}");
             }
         }
+    }
+
+    const POLICY: &str = "
+apiVersion: rbacgraph/v1
+kind: Policy
+metadata: {name: logs}
+assertions:
+- name: only support reads shop logs
+  whoCan: {verb: get, resource: pods, subresource: log, namespace: shop}
+  allowOnly: [{kind: Group, name: support}]
+";
+
+    fn check_input(json: serde_json::Value) -> Result<CheckInput, ApiError> {
+        Ok(serde_path_to_error::deserialize(json)?)
+    }
+
+    #[test]
+    fn check_reads_text_or_named_files() {
+        let g = graph();
+        let text = check_input(serde_json::json!({ "policy": POLICY }));
+        let report = text.and_then(|q| check(&g, &q, None));
+        assert!(report.is_ok_and(
+            |r| r.summary.passed == 1 && r.results[0].source.file.as_ref() == POLICY_NAME
+        ));
+        let files = check_input(serde_json::json!({
+            "policy": [{"name": "a.yaml", "text": POLICY}],
+            "format": "junit",
+        }));
+        assert!(files.is_ok_and(|q| q.format == CheckFormat::Junit));
+        let missing = check_input(serde_json::json!({"policy": [{"name": "a.yaml"}]}));
+        assert!(matches!(missing, Err(ApiError::Query { field: Some(f), .. }) if f == "policy[0]"));
+    }
+
+    #[test]
+    fn check_collects_the_problems_of_every_file() {
+        let g = graph();
+        let bad = POLICY.replace("resource: pods", "resorce: pods");
+        let q = check_input(serde_json::json!({"policy": [
+            {"name": "a.yaml", "text": bad},
+            {"name": "b.yaml", "text": "kind: Role"},
+        ]}));
+        match q.and_then(|q| check(&g, &q, None)) {
+            Err(ApiError::Policy {
+                file,
+                field,
+                diagnostics,
+                ..
+            }) => {
+                assert_eq!(file, "a.yaml");
+                assert_eq!(field.as_deref(), Some("assertions[0].whoCan.resorce"));
+                let files: Vec<&str> = diagnostics.iter().map(|d| &*d.source.file).collect();
+                assert_eq!(files, ["a.yaml", "b.yaml"]);
+            }
+            other => unreachable!("expected a policy error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn check_against_marks_what_the_change_introduces() {
+        let g = graph();
+        let files = [ManifestFile {
+            name: "changed.yaml".into(),
+            text: DEMO.replace(
+                "- {kind: Group, name: support}",
+                "- {kind: Group, name: support}\n- {kind: User, name: mallory}",
+            ),
+        }];
+        let Ok(changed) = load(&files, &LoadOptions::default()) else {
+            unreachable!("the changed snapshot loads");
+        };
+        let q = check_input(serde_json::json!({ "policy": POLICY }));
+        let Ok(report) = q.and_then(|q| check(&g, &q, Some(&changed))) else {
+            unreachable!("the policy checks");
+        };
+        assert_eq!(report.summary.introduced, Some(1));
+        let v = &report.results[0].violations;
+        assert_eq!(
+            (v.len(), v[0].key.as_str(), v[0].introduced),
+            (1, "User mallory", Some(true))
+        );
+        assert!(report.fails());
     }
 
     #[test]

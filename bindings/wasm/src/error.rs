@@ -26,6 +26,23 @@ pub enum ApiError {
         /// Every error diagnostic.
         diagnostics: Vec<Diagnostic>,
     },
+    /// A check policy that cannot be used: every problem, each with its
+    /// policy file, document, object (`Policy NAME`) and field
+    /// (`assertions[0].whoCan.resource`).
+    #[serde(rename_all = "camelCase")]
+    Policy {
+        /// Summary sentence.
+        message: String,
+        /// The first problem's file.
+        file: String,
+        /// The first problem's document index.
+        document: usize,
+        /// The first problem's field, when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
+        /// Every problem.
+        diagnostics: Vec<Diagnostic>,
+    },
     /// A resource type name that is neither built in nor a loaded CRD.
     #[serde(rename_all = "camelCase")]
     UnknownResource {
@@ -84,6 +101,16 @@ impl From<Error> for ApiError {
             Error::Strict(diagnostics) => {
                 let first = diagnostics.first();
                 ApiError::Strict {
+                    file: first.map(|d| d.source.file.to_string()).unwrap_or_default(),
+                    document: first.map_or(0, |d| d.source.document),
+                    field: first.and_then(|d| d.field.clone()),
+                    diagnostics,
+                    message,
+                }
+            }
+            Error::Policy(diagnostics) => {
+                let first = diagnostics.first();
+                ApiError::Policy {
                     file: first.map(|d| d.source.file.to_string()).unwrap_or_default(),
                     document: first.map_or(0, |d| d.source.document),
                     field: first.and_then(|d| d.field.clone()),

@@ -155,6 +155,23 @@ fn from_text(text: String, options: Option<LoadOptionsArg>, default_name: &str) 
     }))
 }
 
+impl Graph {
+    fn check_with(&self, query: JsValue, changed: Option<&Graph>) -> JsValue {
+        let checked = input(query).and_then(|q: api::CheckInput| {
+            let report = api::check(&self.inner, &q, changed.map(|g| &g.inner))?;
+            Ok((q.format, report))
+        });
+        match checked {
+            Ok((api::CheckFormat::Json, report)) => ok_value(to_js(&report.to_document())),
+            Ok((api::CheckFormat::Junit, report)) => {
+                ok_value(JsValue::from_str(&report.to_junit()))
+            }
+            Ok((api::CheckFormat::Sarif, report)) => ok_value(to_js(&report.to_sarif())),
+            Err(e) => err_value(&e),
+        }
+    }
+}
+
 #[wasm_bindgen(js_class = RbacGraph)]
 impl Graph {
     /// Loads YAML (one or many documents, `List`s) or JSON text.
@@ -227,6 +244,23 @@ impl Graph {
         #[wasm_bindgen(unchecked_param_type = "AuditQuery")] query: JsValue,
     ) -> JsValue {
         result(input(query).and_then(|q| api::audit(&self.inner, &q)))
+    }
+
+    /// Policies evaluated on this cluster (`rbacgraph check`), as the
+    /// `format` of the query asks: the `-o json` document (default), JUnit
+    /// XML or a SARIF log. Typed in `types.d.ts` (the answer's type
+    /// follows `format`).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn check(&self, query: JsValue) -> JsValue {
+        self.check_with(query, None)
+    }
+
+    /// The same policies on a changed snapshot, each violation marked
+    /// `introduced` unless this cluster has it too, and what the change
+    /// removes listed (`rbacgraph -f THIS check --against CHANGED`).
+    #[wasm_bindgen(js_name = checkAgainst, skip_typescript)]
+    pub fn check_against(&self, changed: &Graph, query: JsValue) -> JsValue {
+        self.check_with(query, Some(changed))
     }
 
     /// What was loaded and every diagnostic (`rbacgraph summary -o json`).

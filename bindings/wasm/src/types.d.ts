@@ -15,6 +15,16 @@ export type RbacError =
       field?: string;
       diagnostics: Diagnostic[];
     }
+  | {
+      kind: "policy";
+      message: string;
+      /** The first problem's policy file, document and field (`assertions[0].whoCan.resource`). */
+      file: string;
+      document: number;
+      field?: string;
+      /** Every problem, each with its file, document, object (`Policy NAME`) and field. */
+      diagnostics: Diagnostic[];
+    }
   | { kind: "unknownResource"; message: string; field: "resource"; name: string; suggestions: string[] }
   | { kind: "invalid"; message: string; field: string; value: string; reason: string }
   | { kind: "query"; message: string; field?: string }
@@ -95,6 +105,45 @@ export interface AuditQuery {
   eks?: boolean;
   /** List every finding, control by control (`--by control`). */
   findings?: boolean;
+}
+
+/** What `check` answers with, by `format` (`rbacgraph check -o FORMAT`). */
+export interface CheckOutputs {
+  json: CheckReportDocument;
+  /** JUnit XML text. */
+  junit: string;
+  sarif: CheckSarifLog;
+}
+
+export type CheckFormat = keyof CheckOutputs;
+
+export interface CheckQuery<F extends CheckFormat = CheckFormat> {
+  /**
+   * The policies (`kind: Policy` documents): YAML or JSON text, named
+   * `policy.yaml` in sources, or files in order as `--policy` reads them,
+   * their names in sources. A policy built as an object goes in as
+   * `JSON.stringify(policy)`.
+   */
+  policy: string | ManifestFile[];
+  /** Default `json`. */
+  format?: F;
+  assumeLegacyTokens?: boolean;
+  eks?: boolean;
+}
+
+// `check` and `checkAgainst` are declared here, merged into the class, as
+// their answer's type follows the query's `format`.
+export interface RbacGraph {
+  /** Policies evaluated on this cluster (`rbacgraph check --policy`). */
+  check<F extends CheckFormat = "json">(query: CheckQuery<F>): Result<CheckOutputs[F]>;
+  /**
+   * The same policies on a changed snapshot, compared with this cluster
+   * (`rbacgraph -f THIS check --against CHANGED`): every violation says
+   * whether the change `introduced` it, every result what it `resolved`.
+   * `changed` must be a live `RbacGraph`: anything else throws, as a freed
+   * graph does.
+   */
+  checkAgainst<F extends CheckFormat = "json">(changed: RbacGraph, query: CheckQuery<F>): Result<CheckOutputs[F]>;
 }
 
 export interface AccessMatrixQuery {
@@ -508,6 +557,140 @@ export interface AuditReportDocument extends DocumentHeader<"AuditReport"> {
   evidence: EvidenceStore;
   notes: string[];
 }
+
+export type AssertionKind = "whoCan" | "canI" | "paths" | "audit";
+
+/** A role's rule, with its index in the role's (effective) rules. */
+export interface RuleAt {
+  index: number;
+  rule: PolicyRule;
+}
+
+/** One way a subject is granted the request: binding → role → rules. */
+export interface GrantChain {
+  /** The bound subject a principal gets it through (`expand`). */
+  via?: SubjectRef;
+  binding: ObjectRef;
+  role: ObjectRef;
+  rules: RuleAt[];
+}
+
+/** An audit fix a violation names. */
+export interface FixRef {
+  id: string;
+  title: string;
+  severity: AuditSeverity;
+  controls: string[];
+  objects: ObjectRef[];
+}
+
+/** One violation, with the evidence its assertion's kind has. */
+export interface Violation {
+  /** What it is about, stable across snapshots (`checkAgainst` compares by it). */
+  key: string;
+  message: string;
+  /** `whoCan`: the subject that may; `canI`: the identity. */
+  subject?: SubjectRef;
+  /** `whoCan`: every grant (absent for a `maxSubjects` violation). */
+  grants?: GrantChain[];
+  /** `canI` expecting no: why it is allowed. */
+  reasons?: Reason[];
+  /** `canI` expecting yes: the near misses. */
+  nearMisses?: NearMiss[];
+  /** `paths`: where the path starts. */
+  source?: NodeRef;
+  /** `paths`: the path. */
+  steps?: AttackStep[];
+  /** `audit`: the fix. */
+  fix?: FixRef;
+  /** `checkAgainst`: whether the change introduces it. */
+  introduced?: boolean;
+}
+
+export interface AssertionResult {
+  name: string;
+  policy: string;
+  kind: AssertionKind;
+  /** The policy's file and document. */
+  source: Source;
+  /** `assertions[N]`. */
+  field: string;
+  passed: boolean;
+  message: string;
+  violations: Violation[];
+  /** `checkAgainst`: the violations of this cluster the change removes. */
+  resolved?: Violation[];
+}
+
+export interface CheckSummary {
+  assertions: number;
+  passed: number;
+  failed: number;
+  violations: number;
+  /** `checkAgainst` only. */
+  introduced?: number;
+  resolved?: number;
+}
+
+export interface CheckReportDocument extends DocumentHeader<"CheckReport"> {
+  summary: CheckSummary;
+  /** One per assertion, in policy order. */
+  results: AssertionResult[];
+  /** Assertions that can never fail (a pattern that selects nobody, an unknown namespace). */
+  warnings: Diagnostic[];
+}
+
+export interface SarifText {
+  text: string;
+}
+
+export interface SarifLocation {
+  /** Among a result's related locations. */
+  id?: number;
+  physicalLocation: {
+    artifactLocation: { uri: string };
+    region?: { startLine: number };
+  };
+  message: SarifText;
+}
+
+export interface SarifResult<P> {
+  ruleId: string;
+  ruleIndex: number;
+  level: "error" | "warning" | "note";
+  message: SarifText;
+  locations?: SarifLocation[];
+  relatedLocations?: SarifLocation[];
+  suppressions?: { kind: string; justification: string }[];
+  /** `checkAgainst`: `absent` for what the change removes. */
+  baselineState?: "new" | "unchanged" | "absent";
+  partialFingerprints?: Record<string, string>;
+  properties: P;
+}
+
+/** A SARIF 2.1.0 log with one run; `P` is rbacgraph's own result properties. */
+export interface SarifLog<P> {
+  $schema: string;
+  version: "2.1.0";
+  runs: {
+    tool: {
+      driver: {
+        name: "rbacgraph";
+        version: string;
+        rules: { id: string; shortDescription: SarifText; fullDescription: SarifText; help: SarifText }[];
+      };
+    };
+    results: SarifResult<P>[];
+  }[];
+}
+
+export interface CheckProperties {
+  policy: string;
+  assertion: string;
+  key: string;
+}
+
+export type CheckSarifLog = SarifLog<CheckProperties>;
 
 export interface ResourceType {
   group: string;

@@ -80,6 +80,10 @@ pub enum Error {
         /// Close matches, as `TYPE.GROUP`.
         suggestions: Vec<String>,
     },
+    /// A check policy that cannot be used: every problem found, each naming
+    /// the policy file, document, assertion and field.
+    #[error("{} problem(s) in the policy; first: {}", .0.len(), first(.0))]
+    Policy(Vec<Diagnostic>),
     /// A target or argument that does not parse.
     #[error("invalid {what} `{value}`: {reason}")]
     Invalid {

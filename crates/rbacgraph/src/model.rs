@@ -123,6 +123,32 @@ impl PolicyRule {
     }
 }
 
+/// `verbs [get list], apiGroups [""], resources [pods], resourceNames [web]`:
+/// the rule's non-empty fields, as kubectl prints lists.
+impl fmt::Display for PolicyRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn list<'a>(items: impl IntoIterator<Item = &'a String>) -> String {
+            let items: Vec<&str> = items
+                .into_iter()
+                .map(|s| if s.is_empty() { "\"\"" } else { s.as_str() })
+                .collect();
+            format!("[{}]", items.join(" "))
+        }
+        write!(f, "verbs {}", list(&self.verbs))?;
+        for (field, values) in [
+            ("apiGroups", &self.api_groups),
+            ("resources", &self.resources),
+            ("resourceNames", &self.resource_names),
+            ("nonResourceURLs", &self.non_resource_urls),
+        ] {
+            if !values.is_empty() {
+                write!(f, ", {field} {}", list(values))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `Role` or `ClusterRole`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum RoleKind {

@@ -39,6 +39,15 @@ from .audit import (
     RuleEvidence,
     SuppressedFinding,
 )
+from .check import (
+    AssertionResult,
+    CheckReport,
+    CheckSummary,
+    FixRef,
+    GrantChain,
+    RuleAt,
+    Violation,
+)
 from .diff import (
     Cause,
     ChangedObject,
@@ -49,7 +58,7 @@ from .diff import (
     RuleChange,
     ShorterPath,
 )
-from .errors import LoadError, QueryError, RbacGraphError, UnknownResourceError
+from .errors import LoadError, PolicyError, QueryError, RbacGraphError, UnknownResourceError
 from .results import (
     AttackPath,
     AttackStep,
@@ -77,12 +86,15 @@ from .results import (
 from .usage import GrantUsage, ObservedRequest, PrincipalUsage, RemovableGrant, UsageReport
 
 __all__ = [
+    "AssertionResult",
     "AttackPath",
     "AttackStep",
     "AuditReport",
     "AuditSummary",
     "Cause",
     "ChangedObject",
+    "CheckReport",
+    "CheckSummary",
     "ControlSummary",
     "Decision",
     "Diagnostic",
@@ -95,7 +107,9 @@ __all__ = [
     "Fix",
     "FixEvidence",
     "FixImpact",
+    "FixRef",
     "Grant",
+    "GrantChain",
     "GrantUsage",
     "Graph",
     "GraphStats",
@@ -109,6 +123,7 @@ __all__ = [
     "Paths",
     "PermissionDiff",
     "PlatformMatch",
+    "PolicyError",
     "PolicyRule",
     "PrincipalDiff",
     "PrincipalUsage",
@@ -116,6 +131,7 @@ __all__ = [
     "RbacGraphError",
     "Reason",
     "RemovableGrant",
+    "RuleAt",
     "RuleChange",
     "RuleEvidence",
     "Rules",
@@ -127,6 +143,7 @@ __all__ = [
     "SuppressedFinding",
     "UnknownResourceError",
     "UsageReport",
+    "Violation",
     "WhoCan",
     "__version__",
     "load",
@@ -154,7 +171,10 @@ def to_pandas(results: Any) -> Any:
       rule, with its uses in the audit log;
     - :class:`AuditReport` / :class:`Fix`: fix, in rank order (with its
       impact on the escalation paths); a list of :class:`Finding`,
-      :class:`ControlSummary` or :class:`SuppressedFinding`: one each.
+      :class:`ControlSummary` or :class:`SuppressedFinding`: one each;
+    - :class:`CheckReport` / :class:`AssertionResult`: assertion (passed,
+      violations, introduced); a list of :class:`Violation`
+      (``report.violations``): violation.
 
     Example:
         >>> import rbacgraph

@@ -7,7 +7,7 @@ answer comes back as the core's DTO and is wrapped in a typed result.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _objects, _tables
 from ._rbacgraph import NativeGraph, techniques
@@ -15,12 +15,15 @@ from .errors import QueryError
 from .diff import PermissionDiff
 from .results import Decision, Diagnostic, GraphStats, Paths, Rules, Source, Summary, WhoCan
 from .audit import AuditReport, severity_rank
+from .check import CheckReport
 from .usage import UsageReport
 
 __all__ = ["Graph", "load"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 Groups = Union[str, Iterable[str]]
+#: One policy for :meth:`Graph.check`: a path, YAML/JSON text, or a parsed document.
+Policy = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 
 
 def _groups(groups: Groups) -> List[str]:
@@ -28,6 +31,35 @@ def _groups(groups: Groups) -> List[str]:
     if isinstance(groups, str):
         return [groups]
     return list(groups)
+
+
+def _is_policy_text(policy: str) -> bool:
+    """The rule that tells policy text from a path: text has a line break or
+    starts (after blanks) with ``{`` or ``apiVersion``."""
+    head = policy.lstrip()
+    return "\n" in policy or head.startswith("{") or head.startswith("apiVersion")
+
+
+def _policy_input(policy: Any, label: str) -> Tuple[str, str, Any]:
+    """A policy as the native ``check`` takes it: ``(kind, label, value)``."""
+    if isinstance(policy, Mapping):
+        return ("document", label, policy)
+    if isinstance(policy, str) and _is_policy_text(policy):
+        return ("text", label, policy)
+    if isinstance(policy, (str, os.PathLike)):
+        return ("path", "", os.fspath(policy))
+    raise TypeError(
+        "a policy is a path, YAML or JSON text, or a dict (one policy document), "
+        f"not {type(policy).__name__}"
+    )
+
+
+def _policy_inputs(policy: Union[Policy, Sequence[Policy]]) -> List[Tuple[str, str, Any]]:
+    if isinstance(policy, (list, tuple)):
+        if not policy:
+            raise ValueError("check() needs at least one policy")
+        return [_policy_input(p, f"<policy[{i}]>") for i, p in enumerate(policy)]
+    return [_policy_input(policy, "<policy>")]
 
 
 def _target(resource: str, name: Optional[str], api_group: Optional[str]) -> str:
@@ -513,6 +545,76 @@ class Graph:
             target_version, text, paths, max_depth, assume_legacy_tokens, eks, findings
         )
         return AuditReport.from_dict(dto, _titles(), fail_on)
+
+    def check(
+        self,
+        policy: Union[Policy, Sequence[Policy]],
+        *,
+        against: Optional[Graph] = None,
+        assume_legacy_tokens: bool = False,
+        eks: bool = False,
+    ) -> CheckReport:
+        """Evaluates guardrail policies exactly: ``rbacgraph check --policy
+        FILE... [--against NEW]``. A policy (``apiVersion: rbacgraph/v1``,
+        ``kind: Policy``) names assertions: who may make a request
+        (``whoCan`` with ``allowOnly`` / ``maxSubjects``), whether one
+        identity may (``canI`` with ``expect: yes|no``), which escalation
+        paths must not exist (``paths``), which audit fixes must not
+        (``audit``); ``rbacgraph schema policy`` prints its JSON Schema.
+
+        Args:
+            policy: one policy source or a list of them, evaluated in order:
+
+                - a path (``str`` or ``os.PathLike``) to a file of YAML or
+                  JSON policy documents, or to a directory (every ``.yaml``,
+                  ``.yml`` and ``.json`` file below it, recursively, in name
+                  order, as the CLI reads it); ``-`` is standard input;
+                - YAML or JSON text: a ``str`` that contains a line break or
+                  starts (after blanks) with ``{`` or ``apiVersion``; labelled
+                  ``<policy>`` (``<policy[i]>`` in a list) in sources;
+                - a dict: one policy document, already parsed (same labels).
+            against: the changed snapshot. The policies are then evaluated
+                on ``against``, and each violation says whether the change
+                ``introduced`` it (compared with this graph's); the check
+                passes when the change introduces none.
+            assume_legacy_tokens, eks: as in :meth:`paths` (for ``paths``
+                and ``audit`` assertions).
+
+        Returns:
+            A :class:`CheckReport`: ``passed``, one result per assertion
+            with its violations and their evidence, ``to_junit()``,
+            ``to_sarif()``, ``to_pandas()``.
+
+        Raises:
+            PolicyError: a policy that cannot be used (every problem in
+                ``.problems``, each with file, document and field).
+            LoadError: a policy path cannot be read.
+
+        Example:
+            >>> import rbacgraph
+            >>> graph = rbacgraph.load("examples/clusters/demo")
+            >>> report = graph.check('''
+            ... apiVersion: rbacgraph/v1
+            ... kind: Policy
+            ... metadata: {name: shop}
+            ... assertions:
+            ... - name: only alice reads shop secrets
+            ...   whoCan: {verb: get, resource: secrets, namespace: shop}
+            ...   allowOnly: [{kind: User, name: alice@example.com}]
+            ... ''')
+            >>> report.passed, [v.key for v in report.violations][:2]
+            (False, ['ServiceAccount ci/deployer', 'Group system:authenticated'])
+            >>> graph.check("examples/policies/demo-passes.yaml").passed
+            True
+        """
+        inputs = _policy_inputs(policy)
+        changed = None
+        if against is not None:
+            if not isinstance(against, Graph):
+                raise TypeError(f"against takes another Graph, not {type(against).__name__}")
+            changed = against._native
+        dto, junit, sarif = self._native.check(inputs, changed, assume_legacy_tokens, eks)
+        return CheckReport.from_dict(dto, _titles(), junit=junit, sarif=sarif)
 
     def usage(
         self,

@@ -82,6 +82,13 @@ class NativeGraph:
         eks: bool,
         findings: bool,
     ) -> _Dto: ...
+    def check(
+        self,
+        policies: List[Tuple[str, str, Any]],
+        against: Optional[NativeGraph],
+        assume_legacy_tokens: bool,
+        eks: bool,
+    ) -> Tuple[_Dto, str, str]: ...
     def usage(
         self,
         audit_logs: List[str],

@@ -7,6 +7,7 @@ place (``bindings/python/src/errors.rs``)::
 
     RbacGraphError
     ├── LoadError             a path cannot be read, or a strict load met a bad document
+    ├── PolicyError           a check policy that cannot be used (every problem in ``.problems``)
     └── QueryError            a TARGET, verb or path target that does not parse
         └── UnknownResourceError   a bare type name that is neither built in nor a loaded CRD
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["LoadError", "QueryError", "RbacGraphError", "UnknownResourceError"]
+__all__ = ["LoadError", "PolicyError", "QueryError", "RbacGraphError", "UnknownResourceError"]
 
 
 class RbacGraphError(Exception):
@@ -95,6 +96,66 @@ class LoadError(RbacGraphError):
             "object": self.object,
             "field": self.field,
             "diagnostics": self.diagnostics,
+        }
+
+
+class PolicyError(RbacGraphError):
+    """A policy of :meth:`Graph.check` that cannot be used: YAML that does
+    not parse, a document that is not ``kind: Policy``, an unknown or
+    misspelt field, a value of the wrong type, an assertion with no kind or
+    two, a resource type the cluster does not know. Every problem of every
+    policy is found before this is raised (the CLI's ``check`` exits 2).
+
+    Attributes:
+        file: the policy file (or label) of the first problem.
+        document: zero-based document index in that file.
+        line: one-based line where that document starts, when known.
+        object: ``Policy NAME``, when the document got that far.
+        field: the field path of the first problem, e.g.
+            ``assertions[0].whoCan.resorce``.
+        problems: every problem, as dicts with ``file``, ``document``,
+            ``line``, ``object``, ``field`` and ``message``.
+
+    Example:
+        >>> import rbacgraph
+        >>> graph = rbacgraph.Graph.from_yaml("")
+        >>> try:
+        ...     graph.check({"apiVersion": "rbacgraph/v1", "kind": "Policy",
+        ...                  "metadata": {"name": "p"},
+        ...                  "assertions": [{"name": "x", "whoCan": {"verb": "get", "resorce": "pods"},
+        ...                                  "allowOnly": []}]})
+        ... except rbacgraph.PolicyError as e:
+        ...     print(e.field, len(e.problems))
+        assertions[0].whoCan.resorce 1
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Optional[str] = None,
+        document: Optional[int] = None,
+        line: Optional[int] = None,
+        object: Optional[str] = None,
+        field: Optional[str] = None,
+        problems: Sequence[Dict[str, Any]] = (),
+    ) -> None:
+        super().__init__(message)
+        self.file = file
+        self.document = document
+        self.line = line
+        self.object = object
+        self.field = field
+        self.problems: List[Dict[str, Any]] = [dict(p) for p in problems]
+
+    def _attributes(self) -> Dict[str, Any]:
+        return {
+            "file": self.file,
+            "document": self.document,
+            "line": self.line,
+            "object": self.object,
+            "field": self.field,
+            "problems": self.problems,
         }
 
 

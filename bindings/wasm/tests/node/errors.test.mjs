@@ -131,7 +131,7 @@ test("every exported method is covered by a test file", () => {
   const statics = Object.getOwnPropertyNames(wasm.RbacGraph).filter(
     (n) => typeof wasm.RbacGraph[n] === "function" && !n.startsWith("__"),
   );
-  const sources = ["queries", "errors", "view", "paths", "audit"]
+  const sources = ["queries", "errors", "view", "paths", "audit", "check"]
     .map((f) => readFileSync(new URL(`./${f}.test.mjs`, import.meta.url), "utf8"))
     .join("\n");
   for (const name of [...instance, ...statics]) {

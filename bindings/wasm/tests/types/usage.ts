@@ -7,6 +7,8 @@ import {
   techniques,
   version,
   type AccessDecisionDocument,
+  type CheckReportDocument,
+  type CheckSarifLog,
   type Fix,
   type GraphView,
   type RbacError,
@@ -21,6 +23,8 @@ function unwrap<T>(r: Result<T>): T {
   switch (e.kind) {
     case "strict":
       throw new Error(`${e.file} document ${e.document}: ${e.diagnostics.length} problems`);
+    case "policy":
+      throw new Error(`${e.file} document ${e.document}: ${e.field ?? ""}: ${e.diagnostics.map((d) => d.field).join()}`);
     case "unknownResource":
       throw new Error(`${e.field}: did you mean ${e.suggestions.join(", ")}`);
     case "invalid":
@@ -85,6 +89,36 @@ graph.audit({ targetVersion: 1.3 });
 // @ts-expect-error: a fix's kind is a closed set
 const kind: Fix["kind"] = "deleteEverything";
 console.log(kind);
+
+const policy = "apiVersion: rbacgraph/v1\nkind: Policy\n";
+const check: CheckReportDocument = unwrap(graph.check({ policy, assumeLegacyTokens: true }));
+for (const r of check.results) {
+  const kind: "whoCan" | "canI" | "paths" | "audit" = r.kind;
+  console.log(kind, r.passed, r.source.file, r.field, r.resolved?.length);
+  for (const v of r.violations) {
+    console.log(v.key, v.introduced ?? "no baseline", v.subject?.name, v.fix?.severity, v.source?.kind);
+    for (const g of v.grants ?? []) console.log(g.via?.name, g.binding.source?.line, g.rules.map((x) => `${x.index} ${x.rule.verbs.join()}`));
+    for (const reason of v.reasons ?? []) if (reason.type === "rule") console.log(reason.ruleIndex);
+    console.log(v.nearMisses?.map((m) => m.message), v.steps?.map((s) => s.technique));
+  }
+}
+console.log(check.summary.introduced ?? check.summary.failed, check.warnings.map((w) => w.field));
+const changed: CheckReportDocument = unwrap(
+  graph.checkAgainst(fromYaml, { policy: [{ name: "p.yaml", text: policy }], format: "json" }),
+);
+const junit: string = unwrap(graph.check({ policy, format: "junit" }));
+const sarif: CheckSarifLog = unwrap(graph.checkAgainst(fromYaml, { policy, format: "sarif", eks: true }));
+for (const r of sarif.runs[0]?.results ?? []) console.log(r.baselineState, r.properties.key, r.locations?.[0]?.physicalLocation.region?.startLine);
+console.log(changed.summary.resolved, junit.length);
+// @ts-expect-error: JUnit is text, not a report
+const notReport: CheckReportDocument = unwrap(graph.check({ policy, format: "junit" }));
+// @ts-expect-error: formats are a closed set
+graph.check({ policy, format: "xml" });
+// @ts-expect-error: the changed snapshot is checkAgainst's first argument, not a query field
+graph.check({ policy, against: fromYaml });
+// @ts-expect-error: a policy is text or named files
+graph.check({ policy: { kind: "Policy" } });
+console.log(notReport);
 
 const summary = graph.summary();
 const counts: number = Object.values(summary.load.loaded).reduce((a, b) => a + b, 0) + graph.stats().edges;

@@ -1138,7 +1138,7 @@ fn looks_like_json(bytes: &[u8]) -> bool {
 
 /// Parser limits sized to the document: generous for real manifests, tight
 /// against alias bombs and deep nesting.
-fn yaml_options(len: usize) -> serde_saphyr::Options {
+pub(crate) fn yaml_options(len: usize) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.emit_comments = false;
     // Snippets would echo document text (possibly Secret data) into messages.
@@ -1152,7 +1152,7 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
 }
 
 /// The parser's message without any echo of the input.
-fn yaml_message(e: &serde_saphyr::Error) -> String {
+pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> String {
     let msg = e.to_string();
     // The parser's budgets (see `yaml_options`) stop alias bombs and deep
     // nesting; its message names a Rust type, so say what it means.

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod authorize;
+pub mod check;
 pub mod diff;
 pub mod escalation;
 pub mod paths;

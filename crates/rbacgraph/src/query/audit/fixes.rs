@@ -1110,14 +1110,20 @@ fn pod_security(
     }
 }
 
-/// Runs the audit.
-pub(crate) fn run(graph: &RbacGraph, options: &AuditOptions) -> AuditReport {
+/// Runs the audit; with paths on, on `prebuilt` when given (an attack graph
+/// built with [`crate::query::paths::AttackGraphBuilder::what_if`] and the
+/// audit's path options), else on one it builds.
+pub(crate) fn run(
+    graph: &RbacGraph,
+    options: &AuditOptions,
+    prebuilt: Option<&AttackGraph<'_>>,
+) -> AuditReport {
     let ctx = Ctx::new(graph);
     let mut notes = Vec::new();
     // The attack graph (for the paths) is built on another core while the
     // checks look at the RBAC objects: neither reads what the other makes.
     let build_attack = || {
-        options.paths.then(|| {
+        (options.paths && prebuilt.is_none()).then(|| {
             AttackGraph::builder(graph)
                 .options(options.path_options.clone())
                 .what_if(true)
@@ -1143,9 +1149,8 @@ pub(crate) fn run(graph: &RbacGraph, options: &AuditOptions) -> AuditReport {
         }
         c
     });
-    let index = attack
-        .as_ref()
-        .map(|a| ReachIndex::new(a, options.max_depth));
+    let attack = prebuilt.or(attack.as_ref()).filter(|_| options.paths);
+    let index = attack.map(|a| ReachIndex::new(a, options.max_depth));
     let mut exposure = None;
     if let Some(index) = &index {
         exposure = Some(cover(&ctx, &mut c, index, &options.ignore));

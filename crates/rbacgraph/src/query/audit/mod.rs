@@ -617,7 +617,14 @@ impl<'g> Audit<'g> {
     /// attack-graph build, its flattening, and per fix an impact query
     /// proportional to what the fix touches.
     pub fn run(&self) -> AuditReport {
-        fixes::run(self.graph, &self.options)
+        fixes::run(self.graph, &self.options, None)
+    }
+
+    /// Runs on an attack graph already built for other questions (with
+    /// `what_if(true)` and the audit's path options), instead of building
+    /// one: `check` shares one between its `paths` and `audit` assertions.
+    pub(crate) fn run_on(&self, attack: &crate::query::paths::AttackGraph<'_>) -> AuditReport {
+        fixes::run(self.graph, &self.options, Some(attack))
     }
 }
 

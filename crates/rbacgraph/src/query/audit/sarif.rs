@@ -18,25 +18,46 @@ use crate::query::ObjectRef;
 pub const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-/// A SARIF log (`sarifLog`).
+/// A SARIF log (`sarifLog`); `P` is the tool's own properties of a result
+/// (the audit's [`Properties`], the check's own).
 #[derive(Clone, Debug, Serialize)]
-pub struct SarifLog {
+pub struct SarifLog<P = Properties> {
     /// The schema.
     #[serde(rename = "$schema")]
     pub schema: &'static str,
     /// `2.1.0`.
     pub version: &'static str,
     /// One run.
-    pub runs: Vec<Run>,
+    pub runs: Vec<Run<P>>,
+}
+
+impl<P> SarifLog<P> {
+    /// A log of one run of rbacgraph with these rules and results.
+    pub fn new(rules: Vec<Rule>, results: Vec<SarifResult<P>>) -> Self {
+        SarifLog {
+            schema: SARIF_SCHEMA,
+            version: "2.1.0",
+            runs: vec![Run {
+                tool: Tool {
+                    driver: Driver {
+                        name: "rbacgraph",
+                        version: env!("CARGO_PKG_VERSION"),
+                        rules,
+                    },
+                },
+                results,
+            }],
+        }
+    }
 }
 
 /// A run of the tool.
 #[derive(Clone, Debug, Serialize)]
-pub struct Run {
+pub struct Run<P = Properties> {
     /// The tool.
     pub tool: Tool,
     /// Results.
-    pub results: Vec<SarifResult>,
+    pub results: Vec<SarifResult<P>>,
 }
 
 /// The tool.
@@ -69,8 +90,8 @@ pub struct Text {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rule {
-    /// The control id.
-    pub id: &'static str,
+    /// The control id (the check: the policy and assertion).
+    pub id: String,
     /// The title.
     pub short_description: Text,
     /// How it is decided.
@@ -82,7 +103,7 @@ pub struct Rule {
 /// A result.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SarifResult {
+pub struct SarifResult<P = Properties> {
     /// The control id.
     pub rule_id: String,
     /// Index of the rule in the driver's rules.
@@ -100,12 +121,16 @@ pub struct SarifResult {
     /// For suppressed findings.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressions: Vec<Suppression>,
+    /// Compared with a baseline (`check --against`): `new` or `unchanged`,
+    /// and `absent` for what the change removes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<&'static str>,
     /// `rbacgraph/fix/v1`: the fix's id, stable across runs on the same
     /// input, so that code-scanning services follow a fix from run to run.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub partial_fingerprints: std::collections::BTreeMap<&'static str, String>,
-    /// rbacgraph's severity and the subjects.
-    pub properties: Properties,
+    /// rbacgraph's own fields.
+    pub properties: P,
 }
 
 /// rbacgraph's own fields on a result.
@@ -200,7 +225,7 @@ pub fn path_uri(path: &str) -> String {
 }
 
 /// Where an object was read from, if from a file.
-fn location(o: &ObjectRef, id: Option<usize>) -> Option<Location> {
+pub(crate) fn location(o: &ObjectRef, id: Option<usize>) -> Option<Location> {
     let source = o.source.as_ref()?;
     if &*source.file == "-" {
         return None;
@@ -266,6 +291,7 @@ fn fix_result(rules: &[Control], report: &AuditReport, fix: &Fix) -> SarifResult
         locations,
         related_locations,
         suppressions: Vec::new(),
+        baseline_state: None,
         partial_fingerprints: std::collections::BTreeMap::from([(
             "rbacgraph/fix/v1",
             fix.id.clone(),
@@ -299,6 +325,7 @@ fn suppressed_result(rules: &[Control], finding: &Finding, reason: &str) -> Sari
             kind: "external",
             justification: reason.to_string(),
         }],
+        baseline_state: None,
         partial_fingerprints: std::collections::BTreeMap::new(),
         properties: Properties {
             severity: finding.severity,
@@ -318,7 +345,7 @@ impl AuditReport {
         let rules: Vec<Rule> = CONTROLS
             .iter()
             .map(|c| Rule {
-                id: c.id,
+                id: c.id.to_string(),
                 short_description: Text {
                     text: c.title.to_string(),
                 },
@@ -341,20 +368,7 @@ impl AuditReport {
                 .iter()
                 .map(|s| suppressed_result(CONTROLS, &s.finding, &s.reason)),
         );
-        SarifLog {
-            schema: SARIF_SCHEMA,
-            version: "2.1.0",
-            runs: vec![Run {
-                tool: Tool {
-                    driver: Driver {
-                        name: "rbacgraph",
-                        version: env!("CARGO_PKG_VERSION"),
-                        rules,
-                    },
-                },
-                results,
-            }],
-        }
+        SarifLog::new(rules, results)
     }
 }
 
