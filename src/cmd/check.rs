@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use rbacgraph::query::check::{AssertionResult, Check, CheckReport, PolicySet, policy_schema};
+use rbacgraph::query::check::{
+    AssertionResult, Check, CheckReport, PolicySet, PolicySource, policy_schema,
+};
 
 use crate::AppError;
 use crate::cli::{CheckArgs, Format, GlobalArgs};
@@ -11,13 +13,16 @@ use crate::output::{self, BOLD, DIM, GREEN, RED, YELLOW, paint};
 use crate::timings;
 
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, AppError> {
-    let policies = match read_policies(args) {
-        Ok(p) => p,
-        Err(AppError::Rbac(rbacgraph::Error::Policy(problems))) => {
-            return Ok(policy_problems(&problems));
-        }
-        Err(e) => return Err(e),
-    };
+    match check(global, args) {
+        // Every problem of the policy, one per line (not only the first).
+        Err(AppError::Rbac(rbacgraph::Error::Policy(problems))) => Ok(policy_problems(&problems)),
+        answer => answer,
+    }
+}
+
+fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, AppError> {
+    let sources = args.policies.iter().cloned().map(PolicySource::Path);
+    let policies = timings::time("read", || PolicySet::read(sources))?;
     let quiet = global.output != Format::Table;
     let graph = crate::input::load(global, quiet)?;
     let evaluate = |graph: &rbacgraph::RbacGraph| {
@@ -27,21 +32,13 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, AppError> 
                 .run()
         })
     };
-    let report = match evaluate(&graph) {
-        Ok(r) => r,
-        Err(rbacgraph::Error::Policy(problems)) => return Ok(policy_problems(&problems)),
-        Err(e) => return Err(e.into()),
-    };
+    let report = evaluate(&graph)?;
     let report = if args.against.is_empty() {
         report
     } else {
         drop(graph);
         let new = crate::input::load_from(global, &args.against, quiet)?;
-        match evaluate(&new) {
-            Ok(changed) => changed.against(&report),
-            Err(rbacgraph::Error::Policy(problems)) => return Ok(policy_problems(&problems)),
-            Err(e) => return Err(e.into()),
-        }
+        evaluate(&new)?.against(&report)
     };
     match global.output {
         Format::Table => output::write_out(&timings::time("render", || table(&report, args.top)))?,
@@ -60,24 +57,6 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, AppError> 
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Every `--policy` path, in order; the problems of all of them at once.
-fn read_policies(args: &CheckArgs) -> Result<PolicySet, AppError> {
-    let mut set = PolicySet::new();
-    let mut problems = Vec::new();
-    for path in &args.policies {
-        match timings::time("read", || set.add_path(path)) {
-            Ok(()) => {}
-            Err(rbacgraph::Error::Policy(mut found)) => problems.append(&mut found),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if problems.is_empty() {
-        Ok(set)
-    } else {
-        Err(rbacgraph::Error::Policy(problems).into())
-    }
 }
 
 /// Prints every problem of the policy, one per line, and exits 2.

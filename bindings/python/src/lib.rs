@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use rbacgraph::auditlog::AuditLog;
 use rbacgraph::query::audit::{Audit, IgnoreRules, KubeVersion};
-use rbacgraph::query::check::{Check, CheckReport, PolicySet};
+use rbacgraph::query::check::{Check, CheckReport, PolicySet, PolicySource};
 use rbacgraph::query::diff::DiffOptions;
 use rbacgraph::query::paths::export::ExportGraph;
 use rbacgraph::query::paths::{AttackGraph, PathOptions, PathsReport, Target};
@@ -39,66 +39,25 @@ fn to_python<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T) -> Answer<'
 
 /// One policy argument of `Graph.check`, as the Python layer classified it
 /// (`("path", "", PATH)`, `("text", LABEL, TEXT)`, `("document", LABEL, DICT)`).
-enum PolicyInput {
-    /// A file or a directory (recursively `.yaml`, `.yml`, `.json`, in name
-    /// order), read as `check --policy PATH` reads it.
-    Path(PathBuf),
-    /// A YAML or JSON stream of policy documents.
-    Text { label: String, text: String },
-    /// One policy document, already parsed.
-    Document {
-        label: String,
-        value: serde_json::Value,
-    },
-}
-
-impl PolicyInput {
-    fn extract(kind: &str, label: String, value: &Bound<'_, PyAny>) -> Result<Self, BindingError> {
-        Ok(match kind {
-            "path" => PolicyInput::Path(value.extract()?),
-            "text" => PolicyInput::Text {
-                label,
-                text: value.extract()?,
-            },
-            "document" => PolicyInput::Document {
-                label,
-                value: pythonize::depythonize(value)?,
-            },
-            other => {
-                return Err(
-                    PyValueError::new_err(format!("unknown policy input `{other}`")).into(),
-                );
-            }
-        })
-    }
-}
-
-/// Reads every policy, in order, as the CLI's `--policy` does: every
-/// problem of every input is collected before failing with
-/// [`rbacgraph::Error::Policy`]; an unreadable path fails at once.
-fn read_policies(inputs: Vec<PolicyInput>) -> Result<PolicySet, rbacgraph::Error> {
-    let mut set = PolicySet::new();
-    let mut problems = Vec::new();
-    let mut keep = |added: Result<(), rbacgraph::Error>| match added {
-        Ok(()) => Ok(()),
-        Err(rbacgraph::Error::Policy(mut found)) => {
-            problems.append(&mut found);
-            Ok(())
+fn policy_source(
+    kind: &str,
+    label: String,
+    value: &Bound<'_, PyAny>,
+) -> Result<PolicySource, BindingError> {
+    Ok(match kind {
+        "path" => PolicySource::Path(value.extract()?),
+        "text" => PolicySource::Text {
+            label,
+            text: value.extract()?,
+        },
+        "document" => PolicySource::Document {
+            label,
+            value: pythonize::depythonize(value)?,
+        },
+        other => {
+            return Err(PyValueError::new_err(format!("unknown policy input `{other}`")).into());
         }
-        Err(e) => Err(e),
-    };
-    for input in inputs {
-        match input {
-            PolicyInput::Path(path) => keep(set.add_path(&path))?,
-            PolicyInput::Text { label, text } => keep(set.add_yaml(&label, &text))?,
-            PolicyInput::Document { label, value } => keep(set.add_value(&label, value))?,
-        }
-    }
-    if problems.is_empty() {
-        Ok(set)
-    } else {
-        Err(rbacgraph::Error::Policy(problems))
-    }
+    })
 }
 
 /// An analysed cluster (the core's `RbacGraph`); immutable once built.
@@ -399,7 +358,7 @@ impl NativeGraph {
     ) -> Result<(Bound<'py, PyAny>, String, String), BindingError> {
         let inputs = policies
             .iter()
-            .map(|(kind, label, value)| PolicyInput::extract(kind, label.clone(), value))
+            .map(|(kind, label, value)| policy_source(kind, label.clone(), value))
             .collect::<Result<Vec<_>, _>>()?;
         let options = PathOptions {
             assume_legacy_tokens,
@@ -407,7 +366,7 @@ impl NativeGraph {
         };
         let changed = against.map(|g| &g.graph);
         let report = py.detach(|| -> Result<CheckReport, rbacgraph::Error> {
-            let set = read_policies(inputs)?;
+            let set = PolicySet::read(inputs)?;
             let run =
                 |graph: &RbacGraph| Check::new(graph, &set).path_options(options.clone()).run();
             let current = run(&self.graph)?;

@@ -9,7 +9,7 @@ use rbacgraph::discovery::ResourceType;
 use rbacgraph::graph::GraphStats;
 use rbacgraph::model::{PolicyRule, RoleKind, Scope, SubjectKind};
 use rbacgraph::query::audit::{Audit, AuditReport, IgnoreRules, KubeVersion};
-use rbacgraph::query::check::{Check, CheckReport, PolicySet};
+use rbacgraph::query::check::{Check, CheckReport, PolicySet, PolicySource};
 use rbacgraph::query::paths::{
     AttackGraph, AttackPath, PathOptions, PathsReport, Target, Technique,
 };
@@ -411,27 +411,15 @@ impl PolicyInput {
     /// Reads every file, collecting the problems of all of them (as the
     /// CLI reads every `--policy`).
     fn read(&self) -> Result<PolicySet, ApiError> {
-        let files = match self {
-            PolicyInput::Text(text) => vec![(POLICY_NAME, text.as_str())],
-            PolicyInput::Files(files) => files
-                .iter()
-                .map(|f| (f.name.as_str(), f.text.as_str()))
-                .collect(),
+        let text = |label: &str, text: &str| PolicySource::Text {
+            label: label.to_string(),
+            text: text.to_string(),
         };
-        let mut set = PolicySet::new();
-        let mut problems = Vec::new();
-        for (name, text) in files {
-            match set.add_yaml(name, text) {
-                Ok(()) => {}
-                Err(rbacgraph::Error::Policy(mut found)) => problems.append(&mut found),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if problems.is_empty() {
-            Ok(set)
-        } else {
-            Err(rbacgraph::Error::Policy(problems).into())
-        }
+        let sources = match self {
+            PolicyInput::Text(t) => vec![text(POLICY_NAME, t)],
+            PolicyInput::Files(files) => files.iter().map(|f| text(&f.name, &f.text)).collect(),
+        };
+        Ok(PolicySet::read(sources)?)
     }
 }
 

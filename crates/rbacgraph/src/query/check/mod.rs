@@ -56,11 +56,11 @@ use serde::Serialize;
 
 pub use policy::{
     Assertion, AuditSpec, CanISpec, Expect, PathsSpec, PatternKind, Policy, PolicyDocument,
-    PolicyMetadata, PolicySet, SubjectPattern, WhoCanSpec, policy_schema,
+    PolicyMetadata, PolicySet, PolicySource, SubjectPattern, WhoCanSpec, policy_schema,
 };
 pub use sarif::CheckProperties;
 
-use self::policy::{Pattern, compile_glob, problem};
+use self::policy::{Pattern, RequestFields, compile_glob, problem};
 use super::audit::{Audit, AuditReport, Severity as FixSeverity};
 use super::authorize::{NearMiss, Reason};
 use super::paths::{AttackGraph, AttackStep, NodeRef, PathOptions, Target as PathTarget};
@@ -542,15 +542,7 @@ impl<'g, 'p> Check<'g, 'p> {
                 ));
             };
             let question = if let Some(w) = &a.who_can {
-                let parsed = self.request(
-                    &w.verb,
-                    w.resource.as_deref(),
-                    w.subresource.as_deref(),
-                    w.name.as_deref(),
-                    w.namespace.as_deref(),
-                    w.all_namespaces.then_some(Namespaces::All),
-                    w.non_resource_url.as_deref(),
-                );
+                let parsed = self.request(&w.request(), Namespaces::All);
                 match parsed {
                     Ok(t) => Question::WhoCan {
                         query: WhoCanQuery::new(t.request)
@@ -569,15 +561,7 @@ impl<'g, 'p> Check<'g, 'p> {
                     }
                 }
             } else if let Some(c) = &a.can_i {
-                let parsed = self.request(
-                    &c.verb,
-                    c.resource.as_deref(),
-                    c.subresource.as_deref(),
-                    c.name.as_deref(),
-                    c.namespace.as_deref(),
-                    c.all_namespaces.then_some(Namespaces::One("")),
-                    c.non_resource_url.as_deref(),
-                );
+                let parsed = self.request(&c.request(), Namespaces::One(""));
                 match parsed {
                     Ok(t) => Question::CanI {
                         identity: Identity::authenticated(c.user.clone(), c.groups.clone()),
@@ -637,31 +621,27 @@ impl<'g, 'p> Check<'g, 'p> {
         }
     }
 
-    /// A request as the CLI would build it from the same words.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the request's fields, as written"
-    )]
+    /// A request as the CLI would build it from the same words;
+    /// `all_namespaces` is what `allNamespaces: true` means for the kind.
     fn request(
         &self,
-        verb: &str,
-        resource: Option<&str>,
-        subresource: Option<&str>,
-        name: Option<&str>,
-        namespace: Option<&str>,
-        namespaces: Option<Namespaces<'_>>,
-        url: Option<&str>,
+        r: &RequestFields<'_>,
+        all_namespaces: Namespaces<'_>,
     ) -> Result<target::Target, Error> {
-        if let Some(url) = url {
-            return target::parse(self.graph, verb, url, None, Namespaces::One(""));
+        if let Some(url) = r.url {
+            return target::parse(self.graph, r.verb, url, None, Namespaces::One(""));
         }
-        let resource = resource.unwrap_or_default();
-        let text = match name {
+        let resource = r.resource.unwrap_or_default();
+        let text = match r.name {
             Some(n) => format!("{resource}/{n}"),
             None => resource.to_string(),
         };
-        let namespaces = namespaces.unwrap_or(Namespaces::One(namespace.unwrap_or("default")));
-        target::parse(self.graph, verb, &text, subresource, namespaces)
+        let namespaces = if r.all_namespaces {
+            all_namespaces
+        } else {
+            Namespaces::One(r.namespace.unwrap_or("default"))
+        };
+        target::parse(self.graph, r.verb, &text, r.subresource, namespaces)
     }
 }
 
@@ -1030,16 +1010,16 @@ impl<'g> Context<'g> {
         control: Option<&GlobMatcher>,
         min: FixSeverity,
     ) -> (String, Vec<Violation>) {
-        if self.audit.is_none() {
-            let audit = Audit::builder(self.graph).path_options(self.path_options.clone());
-            self.audit = Some(if self.share {
-                audit.run_on(self.attack())
-            } else {
-                audit.run()
-            });
-        }
-        let Some(report) = &self.audit else {
-            return (String::new(), Vec::new());
+        let report = match self.audit.take() {
+            Some(report) => report,
+            None => {
+                let audit = Audit::builder(self.graph).path_options(self.path_options.clone());
+                if self.share {
+                    audit.run_on(self.attack())
+                } else {
+                    audit.run()
+                }
+            }
         };
         let violations: Vec<Violation> = report
             .fixes
@@ -1070,6 +1050,7 @@ impl<'g> Context<'g> {
             violations.len(),
             report.platform_managed.len()
         );
+        self.audit = Some(report);
         (message, violations)
     }
 }

@@ -284,6 +284,47 @@ impl JsonSchema for Expect {
     }
 }
 
+/// The request fields `whoCan` and `canI` share (serde cannot flatten
+/// them into both with `deny_unknown_fields`), borrowed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RequestFields<'a> {
+    pub(crate) verb: &'a str,
+    pub(crate) resource: Option<&'a str>,
+    pub(crate) subresource: Option<&'a str>,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) namespace: Option<&'a str>,
+    pub(crate) all_namespaces: bool,
+    pub(crate) url: Option<&'a str>,
+}
+
+impl WhoCanSpec {
+    pub(crate) fn request(&self) -> RequestFields<'_> {
+        RequestFields {
+            verb: &self.verb,
+            resource: self.resource.as_deref(),
+            subresource: self.subresource.as_deref(),
+            name: self.name.as_deref(),
+            namespace: self.namespace.as_deref(),
+            all_namespaces: self.all_namespaces,
+            url: self.non_resource_url.as_deref(),
+        }
+    }
+}
+
+impl CanISpec {
+    pub(crate) fn request(&self) -> RequestFields<'_> {
+        RequestFields {
+            verb: &self.verb,
+            resource: self.resource.as_deref(),
+            subresource: self.subresource.as_deref(),
+            name: self.name.as_deref(),
+            namespace: self.namespace.as_deref(),
+            all_namespaces: self.all_namespaces,
+            url: self.non_resource_url.as_deref(),
+        }
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -307,6 +348,28 @@ pub struct Policy {
     pub document: PolicyDocument,
     /// Its file and document index.
     pub source: Source,
+}
+
+/// Where policies are read from ([`PolicySet::read`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicySource {
+    /// A file, a directory (its `.yaml`, `.yml` and `.json` files, in name
+    /// order) or `-` for standard input.
+    Path(std::path::PathBuf),
+    /// A YAML or JSON stream of policy documents, named `label` in sources.
+    Text {
+        /// The name sources give it.
+        label: String,
+        /// The text.
+        text: String,
+    },
+    /// One policy document, already parsed (a Python dict, a JS object).
+    Document {
+        /// The name sources give it.
+        label: String,
+        /// The document.
+        value: serde_json::Value,
+    },
 }
 
 /// Policy documents, in the order read.
@@ -410,22 +473,53 @@ impl PolicySet {
     /// [`Error::Io`] for a path that cannot be read; [`Error::Policy`] with
     /// the problems of every file read (nothing is added then).
     pub fn add_path(&mut self, path: &std::path::Path) -> Result<(), Error> {
-        let mut read = PolicySet::new();
-        let mut problems = Vec::new();
+        let mut files = Vec::new();
         for file in crate::load::manifest_files(path)? {
             let bytes = crate::load::read_input(&file)?;
-            let text = String::from_utf8_lossy(&bytes);
-            match read.add_yaml(&file.display().to_string(), &text) {
+            files.push(PolicySource::Text {
+                label: file.display().to_string(),
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+        self.extend(PolicySet::read(files)?);
+        Ok(())
+    }
+
+    /// Reads policies from several sources, in order — every `--policy`
+    /// of the command line, every argument of a binding's `check`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] at the first path that cannot be read; otherwise
+    /// [`Error::Policy`] with the problems of every source at once.
+    ///
+    /// ```
+    /// use rbacgraph::query::check::{PolicySet, PolicySource};
+    /// let bad = |label: &str| PolicySource::Text { label: label.into(), text: "kind: Role".into() };
+    /// let Err(rbacgraph::Error::Policy(problems)) = PolicySet::read([bad("a.yaml"), bad("b.yaml")]) else {
+    ///     panic!()
+    /// };
+    /// assert_eq!(problems.len(), 2);
+    /// ```
+    pub fn read(sources: impl IntoIterator<Item = PolicySource>) -> Result<PolicySet, Error> {
+        let mut set = PolicySet::new();
+        let mut problems = Vec::new();
+        for source in sources {
+            let added = match source {
+                PolicySource::Path(path) => set.add_path(&path),
+                PolicySource::Text { label, text } => set.add_yaml(&label, &text),
+                PolicySource::Document { label, value } => set.add_value(&label, value),
+            };
+            match added {
                 Ok(()) => {}
                 Err(Error::Policy(mut found)) => problems.append(&mut found),
                 Err(e) => return Err(e),
             }
         }
-        if !problems.is_empty() {
-            return Err(Error::Policy(problems));
+        if problems.is_empty() {
+            Ok(set)
+        } else {
+            Err(Error::Policy(problems))
         }
-        self.extend(read);
-        Ok(())
     }
 
     /// Adds one policy document already parsed (a Python dict, a JS
@@ -653,15 +747,7 @@ fn validate(doc: &PolicyDocument, source: &Source) -> Vec<Diagnostic> {
                     }
                 }
                 if let Some(w) = &a.who_can {
-                    for (field, message) in request_problems(
-                        &w.verb,
-                        w.resource.as_deref(),
-                        w.subresource.as_deref(),
-                        w.name.as_deref(),
-                        w.namespace.as_deref(),
-                        w.all_namespaces,
-                        w.non_resource_url.as_deref(),
-                    ) {
+                    for (field, message) in request_problems(&w.request()) {
                         report(at(&format!("whoCan.{field}")), message);
                     }
                 }
@@ -679,15 +765,7 @@ fn validate(doc: &PolicyDocument, source: &Source) -> Vec<Diagnostic> {
                     ),
                 }
                 if let Some(c) = &a.can_i {
-                    for (field, message) in request_problems(
-                        &c.verb,
-                        c.resource.as_deref(),
-                        c.subresource.as_deref(),
-                        c.name.as_deref(),
-                        c.namespace.as_deref(),
-                        c.all_namespaces,
-                        c.non_resource_url.as_deref(),
-                    ) {
+                    for (field, message) in request_problems(&c.request()) {
                         report(at(&format!("canI.{field}")), message);
                     }
                     if c.user.trim().is_empty() {
@@ -753,15 +831,16 @@ fn validate(doc: &PolicyDocument, source: &Source) -> Vec<Diagnostic> {
 
 /// Problems of a request's fields that need no cluster: a resource and a
 /// URL at once, neither, a URL with resource fields.
-fn request_problems(
-    verb: &str,
-    resource: Option<&str>,
-    subresource: Option<&str>,
-    name: Option<&str>,
-    namespace: Option<&str>,
-    all_namespaces: bool,
-    url: Option<&str>,
-) -> Vec<(&'static str, String)> {
+fn request_problems(r: &RequestFields<'_>) -> Vec<(&'static str, String)> {
+    let RequestFields {
+        verb,
+        resource,
+        subresource,
+        name,
+        namespace,
+        all_namespaces,
+        url,
+    } = *r;
     let mut out = Vec::new();
     if verb.trim().is_empty() {
         out.push(("verb", "is empty".to_string()));
